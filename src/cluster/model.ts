@@ -3,6 +3,15 @@
  * Pure types: no I/O. The store persists them; the rule generator and the trace read them.
  */
 
+export interface OwnerReference {
+  apiVersion: string
+  kind: string
+  name: string
+  uid: string
+  controller?: boolean
+  blockOwnerDeletion?: boolean
+}
+
 export interface ObjectMeta {
   name: string
   namespace?: string
@@ -13,6 +22,7 @@ export interface ObjectMeta {
   generateName?: string
   labels?: Record<string, string>
   annotations?: Record<string, string>
+  ownerReferences?: OwnerReference[]
 }
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP'

@@ -1,0 +1,6 @@
+export { validateObjectMeta, validateObjectMetaUpdate, nameIsDNS1035Label, nameIsDNSLabel, nameIsDNSSubdomain } from './object-meta.ts'
+export type { NameValidator } from './object-meta.ts'
+export { validateService, validateServiceUpdate, validateServiceClusterIPsRelatedFields, validateIP, validateCIDR } from './service.ts'
+export { validatePod, validatePodUpdate, nodeInternalIP } from './pod.ts'
+export { validateNode, validateNodeUpdate } from './node.ts'
+export { validateClusterSettings } from './cluster.ts'

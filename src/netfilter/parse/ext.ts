@@ -1,0 +1,90 @@
+/**
+ * Extension (match/target module) definitions used by the rule parser: a precomputed option table per
+ * module plus parse/finish callbacks. One definition per module; per-rule state is a plain object.
+ */
+
+import type { TableName } from '../model.ts'
+import type { NetfilterErrorCode } from '../errors.ts'
+
+export interface OptDef {
+  /** long option name without `--` */
+  name: string
+  /** identity shared by aliases (e.g. `sport` and `source-port`) */
+  id: string
+  /** takes an argument */
+  arg: boolean
+  /** may be preceded by `!` */
+  invert: boolean
+  /** may be given more than once in one instance */
+  repeat?: boolean
+  /** ids this option cannot be combined with (checked at the end, in table order) */
+  excl?: string[]
+  /** ids this option requires */
+  also?: string[]
+  /** must be present */
+  required?: boolean
+  /** custom "given twice" message */
+  onceMsg?: string
+}
+
+/** What an extension sees of the rule being parsed. */
+export interface ParseEnv {
+  table: TableName
+  chain: string
+  /** the rule's `-p` value (undefined when absent or `all`) */
+  proto: number | undefined
+  protoInvert: boolean
+  fail: (reason: string, code?: NetfilterErrorCode) => never
+}
+
+export interface ExtDef<S = any, R = any> {
+  name: string
+  options: OptDef[]
+  /** option lookup by exact name (filled by `defineExt`) */
+  byName: Map<string, OptDef>
+  init: () => S
+  parse: (s: S, opt: OptDef, arg: string, invert: boolean, env: ParseEnv) => void
+  finish: (s: S, env: ParseEnv) => R
+}
+
+export function defineExt<S, R> (def: Omit<ExtDef<S, R>, 'byName'>): ExtDef<S, R> {
+  const byName = new Map<string, OptDef>()
+  for (const o of def.options) byName.set(o.name, o)
+  return { ...def, byName }
+}
+
+/** Canonical (first declared) option name for an id. */
+export function optName (def: ExtDef, id: string): string {
+  for (const o of def.options) if (o.id === id) return o.name
+  return id
+}
+
+/** The generic xtables option checks done after the last option: excl, also, required. */
+export function checkOptionFlags (def: ExtDef, seen: Set<string>, env: ParseEnv): void {
+  for (const o of def.options) {
+    if (!seen.has(o.id) || o.name !== optName(def, o.id)) continue
+    if (o.also !== undefined) {
+      for (const a of o.also) {
+        if (!seen.has(a)) return env.fail(`${def.name}: option "--${o.name}" also requires "--${optName(def, a)}".`)
+      }
+    }
+    if (o.excl !== undefined) {
+      for (const other of def.options) {
+        if (other.id !== o.id && other.name === optName(def, other.id) && o.excl.includes(other.id) && seen.has(other.id)) {
+          return env.fail(`${def.name}: option "--${o.name}" cannot be used together with "--${other.name}".`)
+        }
+      }
+    }
+  }
+  for (const o of def.options) {
+    if (o.required === true && !seen.has(o.id)) return env.fail(`${def.name}: option "--${o.name}" must be specified`)
+  }
+}
+
+export function badInt (env: ParseEnv, ext: string, opt: string): never {
+  return env.fail(`${ext}: bad integer value for option "--${opt}", or out of range.`)
+}
+
+export function opt (name: string, id: string, arg: boolean, invert: boolean, extra?: Partial<OptDef>): OptDef {
+  return { name, id, arg, invert, ...extra }
+}

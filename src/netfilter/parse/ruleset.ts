@@ -1,0 +1,303 @@
+/**
+ * iptables-restore semantics over a whole text: `*table` … `COMMIT` blocks, chain lines, rule
+ * commands, comments, optional `[pkts:bytes]` prefixes, `--noflush` application on top of a base
+ * ruleset. Each table block is applied atomically at its COMMIT.
+ */
+
+import { BUILTIN_CHAINS, type Chain, type Counters, type Rule, type Ruleset, type Table, type TableName } from '../model.ts'
+import { NetfilterError, type NetfilterErrorCode } from '../errors.ts'
+import { MAX_LINE, tokenizeLine } from '../tokenize.ts'
+import { renderRule } from '../render/rule.ts'
+import { isTargetName, parseCommandLine, type ParsedCommand } from './rule.ts'
+
+export interface ParseOptions {
+  /**
+   * Like `iptables-restore --noflush`: tables in the text are not flushed first; `:CHAIN` flushes an
+   * existing user chain (or creates it); rules are applied on top of `base`.
+   */
+  noflush?: boolean
+  /** ruleset the text is applied to (not modified); tables the text does not mention are kept */
+  base?: Ruleset
+  /** like `--counters`: keep `[pkts:bytes]` of chain lines and rule prefixes (otherwise zero/absent) */
+  counters?: boolean
+  /**
+   * Accept kube-proxy unit-test fixtures that real iptables-restore refuses: jumps to undeclared
+   * chains create them (empty), and bare words after a `--comment` value extend the comment.
+   */
+  lenient?: boolean
+}
+
+const TABLES = new Set<TableName>(['raw', 'mangle', 'nat', 'filter', 'security'])
+
+function fail (code: NetfilterErrorCode, reason: string, line: number, column?: number, token?: string): never {
+  throw new NetfilterError({ code, reason, line, column, token })
+}
+
+/** A fresh table with its built-in chains (policy ACCEPT). */
+export function emptyTable (name: TableName): Table {
+  const chains = new Map<string, Chain>()
+  for (const c of BUILTIN_CHAINS[name]) chains.set(c, { name: c, builtin: true, policy: 'ACCEPT', rules: [] })
+  return { name, chains }
+}
+
+function copyTable (t: Table): Table {
+  const chains = new Map<string, Chain>()
+  for (const [n, c] of t.chains) chains.set(n, { ...c, rules: c.rules.slice() })
+  return { name: t.name, chains }
+}
+
+function parseCounterText (s: string): Counters | null {
+  const m = /^\[([0-9]{1,20}):([0-9]{1,20})\]$/.exec(s)
+  if (m === null) return null
+  return { packets: BigInt(m[1]), bytes: BigInt(m[2]) }
+}
+
+/** Parse an iptables-save / iptables-restore text into a ruleset (restore semantics). */
+export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
+  const tables = new Map<TableName, Table>()
+  if (opts.base !== undefined) for (const [n, t] of opts.base.tables) tables.set(n, t)
+  let cur: Table | null = null
+  let pendingJumps: Array<{ chain: string, line: number, column: number }> = []
+  let lineNo = 0
+  let pos = 0
+  const len = text.length
+  while (pos < len) {
+    let end = text.indexOf('\n', pos)
+    if (end < 0) end = len
+    let line = text.slice(pos, end)
+    pos = end + 1
+    lineNo++
+    if (line.length > MAX_LINE) fail('E_LIMIT', `line longer than ${MAX_LINE} bytes`, lineNo)
+    if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1)
+    if (line.length === 0) continue
+    const c0 = line.charCodeAt(0)
+    if (c0 === 35 /* # */) continue
+    if (cur === null) {
+      if (c0 === 42 /* * */) {
+        const { tokens } = tokenizeLine(line, lineNo, 1)
+        const name = tokens[0] ?? ''
+        if (!TABLES.has(name as TableName)) fail('E_UNKNOWN_TABLE', `table name '${name}' invalid`, lineNo, 2, name)
+        const existing = tables.get(name as TableName)
+        cur = opts.noflush === true && existing !== undefined ? copyTable(existing) : emptyTable(name as TableName)
+        pendingJumps = []
+        continue
+      }
+      if (/^\s*$/.test(line)) continue
+      fail('E_PARSE', line.startsWith('COMMIT') ? 'COMMIT without a table' : 'no table specified (missing *table line)', lineNo, 1)
+    }
+    if (line === 'COMMIT') {
+      for (const j of pendingJumps) {
+        const c = cur.chains.get(j.chain)
+        if (c === undefined && opts.lenient === true && !isAnyBuiltin(j.chain)) {
+          cur.chains.set(j.chain, { name: j.chain, builtin: false, policy: null, rules: [] })
+          continue
+        }
+        if (c === undefined || c.builtin) fail('E_UNKNOWN_TARGET', `Chain '${j.chain}' does not exist`, j.line, j.column, j.chain)
+      }
+      tables.set(cur.name, cur)
+      cur = null
+      continue
+    }
+    if (c0 === 58 /* : */) {
+      chainLine(cur, line, lineNo, opts)
+      continue
+    }
+    let start = 0
+    let counters: Counters | undefined
+    if (c0 === 91 /* [ */) {
+      const close = line.indexOf(']')
+      const ct = close < 0 ? null : parseCounterText(line.slice(0, close + 1))
+      if (ct === null) fail('E_PARSE', 'Bad rule counters', lineNo, 1)
+      if (opts.counters === true) counters = ct
+      start = close + 1
+    }
+    const { tokens, columns } = tokenizeLine(line, lineNo, start)
+    if (tokens.length === 0) continue
+    const cmd = parseCommandLine(tokens, columns, { table: cur.name, line: lineNo, lenient: opts.lenient }, counters)
+    if (cmd === null) continue
+    if (opts.counters !== true) for (const r of cmd.rules) delete r.counters
+    applyCommand(cur, cmd, lineNo)
+    for (const j of cmd.jumps) pendingJumps.push({ chain: j.chain, line: lineNo, column: j.column })
+  }
+  if (cur !== null) {
+    throw new NetfilterError({ code: 'E_COMMIT_EXPECTED', reason: `COMMIT expected at line ${lineNo + 1}`, line: lineNo + 1 })
+  }
+  return { tables }
+}
+
+function validateNewChain (name: string, lineNo: number, column: number): void {
+  if (name.length === 0) fail('E_CHAIN', 'empty chain name', lineNo, column)
+  if (name.length > 28) fail('E_CHAIN', `chain name \`${name}' too long (must be under 29 chars)`, lineNo, column, name)
+  if (name[0] === '-') fail('E_CHAIN', 'chain name not allowed to start with `-\'', lineNo, column, name)
+  if (name[0] === '!') fail('E_CHAIN', 'chain name not allowed to start with `!\'', lineNo, column, name)
+  if (isTargetName(name)) fail('E_CHAIN', 'chain name may not clash with target name', lineNo, column, name)
+}
+
+function chainLine (t: Table, line: string, lineNo: number, opts: ParseOptions): void {
+  // split on blanks like strtok(" \t\n")
+  const parts = line.slice(1).split(/[ \t]+/).filter(p => p.length > 0)
+  const name = parts[0] ?? ''
+  const policy = parts[1]
+  if (name.length === 0) fail('E_CHAIN', 'empty chain name', lineNo, 2)
+  if (name.length > 28) fail('E_CHAIN', `chain name \`${name}' too long (must be under 29 chars)`, lineNo, 2, name)
+  if (policy === undefined) fail('E_CHAIN', 'policy invalid', lineNo, 2 + name.length)
+  let counters: Counters | undefined
+  if (parts[2] !== undefined) {
+    const c = parseCounterText(parts[2])
+    if (c === null) fail('E_CHAIN', 'invalid chain counters', lineNo)
+    if (opts.counters === true) counters = c
+  }
+  const existing = t.chains.get(name)
+  if (existing?.builtin === true) {
+    if (policy !== '-' && policy !== 'ACCEPT' && policy !== 'DROP') fail('E_CHAIN', 'Bad policy name.', lineNo, undefined, policy)
+    const c: Chain = { ...existing }
+    if (policy !== '-') c.policy = policy
+    if (counters !== undefined) c.counters = counters
+    t.chains.set(name, c)
+    return
+  }
+  if ((BUILTIN_CHAINS as Record<string, string[]>)[t.name].includes(name)) {
+    fail('E_CHAIN', `chain '${name}' is not a built-in chain of table '${t.name}'`, lineNo, 2, name)
+  }
+  if (existing !== undefined) {
+    t.chains.set(name, { ...existing, rules: [], counters })
+    return
+  }
+  validateNewChain(name, lineNo, 2)
+  const c: Chain = { name, builtin: false, policy: null, rules: [] }
+  if (counters !== undefined) c.counters = counters
+  t.chains.set(name, c)
+}
+
+/** Built-in chain names that exist in some table but not this one (e.g. PREROUTING in filter). */
+function isAnyBuiltin (name: string): boolean {
+  return name === 'PREROUTING' || name === 'INPUT' || name === 'FORWARD' || name === 'OUTPUT' || name === 'POSTROUTING'
+}
+
+function references (t: Table, name: string): boolean {
+  for (const c of t.chains.values()) {
+    for (const r of c.rules) {
+      const tg = r.target
+      if (tg !== null && (tg.kind === 'jump' || tg.kind === 'goto') && tg.chain === name) return true
+    }
+  }
+  return false
+}
+
+function getChain (t: Table, name: string | undefined, lineNo: number, column: number): Chain {
+  const c = name === undefined ? undefined : t.chains.get(name)
+  if (c === undefined) fail('E_UNKNOWN_CHAIN', 'No chain/target/match by that name.', lineNo, column, name)
+  return c
+}
+
+function sameRule (a: Rule, b: Rule, chain: string): boolean {
+  return renderRule(chain, a) === renderRule(chain, b)
+}
+
+function applyCommand (t: Table, cmd: ParsedCommand, lineNo: number): void {
+  const col = cmd.column
+  switch (cmd.op) {
+    case 'A': {
+      const c = getChain(t, cmd.chain, lineNo, col)
+      for (const r of cmd.rules) c.rules.push(r)
+      return
+    }
+    case 'C':
+      getChain(t, cmd.chain, lineNo, col)
+      return
+    case 'I': {
+      const c = getChain(t, cmd.chain, lineNo, col)
+      const n = cmd.num ?? 1
+      if (n > c.rules.length + 1) fail('E_RULE', 'Index of insertion too big.', lineNo, col)
+      c.rules.splice(n - 1, 0, ...cmd.rules)
+      return
+    }
+    case 'R': {
+      const c = getChain(t, cmd.chain, lineNo, col)
+      const n = cmd.num!
+      if (n > c.rules.length) fail('E_RULE', 'Index of replacement too big.', lineNo, col)
+      c.rules[n - 1] = cmd.rules[0]
+      return
+    }
+    case 'D': {
+      const c = getChain(t, cmd.chain, lineNo, col)
+      if (cmd.num !== undefined) {
+        if (cmd.num > c.rules.length) fail('E_RULE', 'Index of deletion too big.', lineNo, col)
+        c.rules.splice(cmd.num - 1, 1)
+        return
+      }
+      for (const spec of cmd.rules) {
+        const k = c.rules.findIndex(r => sameRule(r, spec, c.name))
+        if (k < 0) fail('E_RULE', 'Bad rule (does a matching rule exist in that chain?).', lineNo, col)
+        c.rules.splice(k, 1)
+      }
+      return
+    }
+    case 'N': {
+      const name = cmd.chain!
+      if (t.chains.has(name) || isAnyBuiltin(name)) fail('E_CHAIN', 'Chain already exists.', lineNo, col, name)
+      validateNewChain(name, lineNo, col)
+      t.chains.set(name, { name, builtin: false, policy: null, rules: [] })
+      return
+    }
+    case 'X': {
+      const names = cmd.chain !== undefined ? [cmd.chain] : [...t.chains.values()].filter(c => !c.builtin).map(c => c.name)
+      for (const name of names) {
+        const c = getChain(t, name, lineNo, col)
+        if (c.builtin) fail('E_CHAIN', `Can't delete built-in chain ${name}`, lineNo, col, name)
+        if (c.rules.length > 0 || references(t, name)) {
+          fail('E_CHAIN', `CHAIN_DEL failed (Device or resource busy): chain ${name}`, lineNo, col, name)
+        }
+        t.chains.delete(name)
+      }
+      return
+    }
+    case 'F': {
+      if (cmd.chain !== undefined) {
+        const c = getChain(t, cmd.chain, lineNo, col)
+        t.chains.set(c.name, { ...c, rules: [] })
+      } else {
+        for (const c of [...t.chains.values()]) t.chains.set(c.name, { ...c, rules: [] })
+      }
+      return
+    }
+    case 'Z': {
+      const list = cmd.chain !== undefined ? [getChain(t, cmd.chain, lineNo, col)] : [...t.chains.values()]
+      for (const c of list) {
+        const zero = { packets: 0n, bytes: 0n }
+        t.chains.set(c.name, {
+          ...c,
+          counters: c.counters === undefined ? undefined : zero,
+          rules: c.rules.map((r, k) => r.counters === undefined || (cmd.num !== undefined && k !== cmd.num - 1) ? r : { ...r, counters: zero })
+        })
+      }
+      return
+    }
+    case 'P': {
+      const c = t.chains.get(cmd.chain!)
+      if (c === undefined || !c.builtin) fail('E_CHAIN', 'Bad built-in chain name.', lineNo, col, cmd.chain)
+      const p = cmd.arg2
+      if (p !== 'ACCEPT' && p !== 'DROP') fail('E_CHAIN', 'Bad policy name.', lineNo, col, p)
+      t.chains.set(c.name, { ...c, policy: p })
+      return
+    }
+    case 'E': {
+      const c = getChain(t, cmd.chain, lineNo, col)
+      const to = cmd.arg2!
+      if (c.builtin) fail('E_CHAIN', `Can't rename built-in chain ${c.name}`, lineNo, col, c.name)
+      if (t.chains.has(to)) fail('E_CHAIN', 'File exists.', lineNo, col, to)
+      validateNewChain(to, lineNo, col)
+      const rebuilt = new Map<string, Chain>()
+      for (const [n, ch] of t.chains) {
+        const rules = ch.rules.map(r => {
+          const tg = r.target
+          if (tg !== null && (tg.kind === 'jump' || tg.kind === 'goto') && tg.chain === c.name) return { ...r, target: { ...tg, chain: to } }
+          return r
+        })
+        if (n === c.name) rebuilt.set(to, { ...ch, name: to, rules })
+        else rebuilt.set(n, { ...ch, rules })
+      }
+      t.chains = rebuilt
+    }
+  }
+}

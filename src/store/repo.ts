@@ -1,0 +1,303 @@
+/**
+ * Row-level access for one transaction (or for reads): maps rows to the domain objects of
+ * src/cluster/model.ts. Objects are stored whole as JSON; the columns beside them are what the
+ * database indexes or constrains. Not-found is `null`, never a throw.
+ */
+import type { ClusterSettings, Node, Pod, Service } from '../cluster/model.ts'
+import type { Prisma } from './database.ts'
+import type { TransactionClient } from '../generated/prisma/internal/prismaNamespace.ts'
+
+export type Client = Prisma | TransactionClient
+
+export interface ClusterRecord {
+  id: number
+  name: string
+  uid: string
+  creationTimestamp: string
+  resourceVersion: number
+  settings: ClusterSettings
+}
+
+export interface Stored<T> { id: number, resourceVersion: number, object: T }
+
+export interface NodePortRow {
+  port: number
+  protocols: string[]
+  field: string
+  namespace: string
+  service: string
+}
+
+export interface AllocationRows {
+  nodePorts: Array<{ port: number, protocols: string[], field: string }>
+  clusterIPs: string[]
+}
+
+/** A unique constraint the database refused, named by table and columns. */
+export class UniqueViolation extends Error {
+  constructor (readonly table: string, readonly fields: string[], cause: unknown) {
+    super(`unique constraint failed on ${table}(${fields.join(', ')})`, { cause })
+  }
+}
+
+type ClusterRow = { id: number, name: string, uid: string, createdAt: Date, serviceCIDR: string, clusterCIDR: string, nodePortMin: number, nodePortMax: number, kubeProxy: string, resourceVersion: number }
+
+function toCluster (r: ClusterRow): ClusterRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    uid: r.uid,
+    creationTimestamp: r.createdAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    resourceVersion: r.resourceVersion,
+    settings: {
+      name: r.name,
+      serviceCIDR: r.serviceCIDR,
+      clusterCIDR: r.clusterCIDR,
+      nodePortRange: { min: r.nodePortMin, max: r.nodePortMax },
+      kubeProxy: JSON.parse(r.kubeProxy)
+    }
+  }
+}
+
+const parse = <T>(r: { id: number, resourceVersion: number, object: string }): Stored<T> =>
+  ({ id: r.id, resourceVersion: r.resourceVersion, object: JSON.parse(r.object) as T })
+
+/** Runs a write and turns Prisma's P2002 into a {@link UniqueViolation}. */
+async function unique<T> (table: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (e) {
+    const err = e as { code?: string, meta?: { target?: unknown, driverAdapterError?: { cause?: { constraint?: { fields?: string[] } } } } }
+    if (err?.code === 'P2002') {
+      const target = err.meta?.target
+      const fields = Array.isArray(target) ? target.map(String) : (err.meta?.driverAdapterError?.cause?.constraint?.fields ?? [])
+      throw new UniqueViolation(table, fields, e)
+    }
+    throw e
+  }
+}
+
+const rv = (o: { metadata: { resourceVersion?: string } }): number => Number(o.metadata.resourceVersion ?? 0)
+
+export class Repo {
+  constructor (readonly db: Client) {}
+
+  // --- clusters -------------------------------------------------------------------------------
+  async findCluster (name: string): Promise<ClusterRecord | null> {
+    const r = await this.db.cluster.findUnique({ where: { name } })
+    return r == null ? null : toCluster(r)
+  }
+
+  async listClusters (): Promise<ClusterRecord[]> {
+    return (await this.db.cluster.findMany({ orderBy: { name: 'asc' } })).map(toCluster)
+  }
+
+  async createCluster (s: ClusterSettings, uid: string, createdAt: Date): Promise<ClusterRecord> {
+    const r = await unique('Cluster', async () => await this.db.cluster.create({
+      data: {
+        name: s.name,
+        uid,
+        createdAt,
+        serviceCIDR: s.serviceCIDR,
+        clusterCIDR: s.clusterCIDR,
+        nodePortMin: s.nodePortRange.min,
+        nodePortMax: s.nodePortRange.max,
+        kubeProxy: JSON.stringify(s.kubeProxy),
+        resourceVersion: 1
+      }
+    }))
+    return toCluster(r)
+  }
+
+  /** Deletes the cluster; nodes, pods, services and allocations go with it (ON DELETE CASCADE). */
+  async deleteCluster (id: number): Promise<void> {
+    await this.db.cluster.delete({ where: { id } })
+  }
+
+  /** Takes the next cluster-wide resourceVersion (one counter per cluster, like etcd's revision). */
+  async nextResourceVersion (clusterId: number): Promise<number> {
+    const r = await this.db.cluster.update({ where: { id: clusterId }, data: { resourceVersion: { increment: 1 } }, select: { resourceVersion: true } })
+    return r.resourceVersion
+  }
+
+  // --- nodes ----------------------------------------------------------------------------------
+  async listNodes (clusterId: number): Promise<Node[]> {
+    const rows = await this.db.node.findMany({ where: { clusterId }, orderBy: { name: 'asc' }, select: { object: true } })
+    return rows.map(r => JSON.parse(r.object) as Node)
+  }
+
+  async findNode (clusterId: number, name: string): Promise<(Stored<Node> & { lastPodIP: string | null }) | null> {
+    const r = await this.db.node.findUnique({ where: { clusterId_name: { clusterId, name } } })
+    return r == null ? null : { ...parse<Node>(r), lastPodIP: r.lastPodIP }
+  }
+
+  async usedPodCIDRs (clusterId: number): Promise<Set<string>> {
+    const rows = await this.db.node.findMany({ where: { clusterId, podCIDR: { not: null } }, select: { podCIDR: true } })
+    return new Set(rows.map(r => r.podCIDR as string))
+  }
+
+  async insertNode (clusterId: number, node: Node): Promise<number> {
+    const r = await unique('Node', async () => await this.db.node.create({ data: { clusterId, ...nodeColumns(node) }, select: { id: true } }))
+    return r.id
+  }
+
+  async updateNode (id: number, node: Node): Promise<void> {
+    await unique('Node', async () => await this.db.node.update({ where: { id }, data: nodeColumns(node) }))
+  }
+
+  async setNodeLastPodIP (id: number, ip: string): Promise<void> {
+    await this.db.node.update({ where: { id }, data: { lastPodIP: ip } })
+  }
+
+  async deleteNode (id: number): Promise<void> {
+    await this.db.node.delete({ where: { id } })
+  }
+
+  // --- pods -----------------------------------------------------------------------------------
+  async listPods (clusterId: number, namespace?: string): Promise<Pod[]> {
+    const rows = await this.db.pod.findMany({ where: { clusterId, namespace }, orderBy: [{ namespace: 'asc' }, { name: 'asc' }], select: { object: true } })
+    return rows.map(r => JSON.parse(r.object) as Pod)
+  }
+
+  async findPod (clusterId: number, namespace: string, name: string): Promise<Stored<Pod> | null> {
+    const r = await this.db.pod.findUnique({ where: { clusterId_namespace_name: { clusterId, namespace, name } } })
+    return r == null ? null : parse<Pod>(r)
+  }
+
+  /** Pod IPs held in the cluster (hostNetwork pods hold none). */
+  async usedPodIPs (clusterId: number): Promise<Set<string>> {
+    const rows = await this.db.podIPAllocation.findMany({ where: { clusterId }, select: { ip: true } })
+    return new Set(rows.map(r => r.ip))
+  }
+
+  async podIPHolder (clusterId: number, ip: string): Promise<{ namespace: string, name: string } | null> {
+    const r = await this.db.podIPAllocation.findUnique({ where: { clusterId_ip: { clusterId, ip } }, select: { pod: { select: { namespace: true, name: true } } } })
+    return r?.pod ?? null
+  }
+
+  /** Inserts the pod and, unless it is on the host network, the row holding its IP. */
+  async insertPod (clusterId: number, pod: Pod): Promise<number> {
+    const r = await unique('Pod', async () => await this.db.pod.create({ data: { clusterId, ...podColumns(pod) }, select: { id: true } }))
+    await this.#holdPodIP(clusterId, r.id, pod)
+    return r.id
+  }
+
+  async updatePod (clusterId: number, id: number, pod: Pod): Promise<void> {
+    await this.db.pod.update({ where: { id }, data: podColumns(pod) })
+    await this.db.podIPAllocation.deleteMany({ where: { podId: id } })
+    await this.#holdPodIP(clusterId, id, pod)
+  }
+
+  async #holdPodIP (clusterId: number, podId: number, pod: Pod): Promise<void> {
+    const ip = pod.status.podIP
+    if (ip == null || ip === '' || pod.spec.hostNetwork === true) return
+    await unique('PodIPAllocation', async () => await this.db.podIPAllocation.create({ data: { clusterId, podId, ip } }))
+  }
+
+  async deletePod (id: number): Promise<void> {
+    await this.db.pod.delete({ where: { id } })
+  }
+
+  // --- services -------------------------------------------------------------------------------
+  async listServices (clusterId: number, namespace?: string): Promise<Service[]> {
+    const rows = await this.db.service.findMany({ where: { clusterId, namespace }, orderBy: [{ namespace: 'asc' }, { name: 'asc' }], select: { object: true } })
+    return rows.map(r => JSON.parse(r.object) as Service)
+  }
+
+  async findService (clusterId: number, namespace: string, name: string): Promise<Stored<Service> | null> {
+    const r = await this.db.service.findUnique({ where: { clusterId_namespace_name: { clusterId, namespace, name } } })
+    return r == null ? null : parse<Service>(r)
+  }
+
+  /** NodePorts held in the cluster, optionally not counting one service's own. */
+  async usedNodePorts (clusterId: number, exceptServiceId?: number): Promise<Set<number>> {
+    const rows = await this.db.nodePortAllocation.findMany({
+      where: { clusterId, ...(exceptServiceId == null ? {} : { serviceId: { not: exceptServiceId } }) },
+      select: { port: true }
+    })
+    return new Set(rows.map(r => r.port))
+  }
+
+  async usedClusterIPs (clusterId: number, exceptServiceId?: number): Promise<Set<string>> {
+    const rows = await this.db.clusterIPAllocation.findMany({
+      where: { clusterId, ...(exceptServiceId == null ? {} : { serviceId: { not: exceptServiceId } }) },
+      select: { ip: true }
+    })
+    return new Set(rows.map(r => r.ip))
+  }
+
+  async insertService (clusterId: number, svc: Service, alloc: AllocationRows): Promise<number> {
+    const r = await unique('Service', async () => await this.db.service.create({ data: { clusterId, ...serviceColumns(svc) }, select: { id: true } }))
+    await this.#holdAllocations(clusterId, r.id, alloc)
+    return r.id
+  }
+
+  /** Rewrites the service and swaps its allocation rows (released ones go, new ones are checked by the database). */
+  async updateService (clusterId: number, id: number, svc: Service, alloc: AllocationRows): Promise<void> {
+    await this.db.service.update({ where: { id }, data: serviceColumns(svc) })
+    await this.db.nodePortAllocation.deleteMany({ where: { serviceId: id } })
+    await this.db.clusterIPAllocation.deleteMany({ where: { serviceId: id } })
+    await this.#holdAllocations(clusterId, id, alloc)
+  }
+
+  async #holdAllocations (clusterId: number, serviceId: number, alloc: AllocationRows): Promise<void> {
+    if (alloc.nodePorts.length > 0) {
+      await unique('NodePortAllocation', async () => await this.db.nodePortAllocation.createMany({
+        data: alloc.nodePorts.map(p => ({ clusterId, serviceId, port: p.port, protocols: p.protocols.join(','), field: p.field }))
+      }))
+    }
+    if (alloc.clusterIPs.length > 0) {
+      await unique('ClusterIPAllocation', async () => await this.db.clusterIPAllocation.createMany({
+        data: alloc.clusterIPs.map(ip => ({ clusterId, serviceId, ip }))
+      }))
+    }
+  }
+
+  /** Deletes the service; its allocation rows go with it (ON DELETE CASCADE). */
+  async deleteService (id: number): Promise<void> {
+    await this.db.service.delete({ where: { id } })
+  }
+
+  /** The NodePort allocation table: which service holds each port, by port. */
+  async listNodePorts (clusterId: number): Promise<NodePortRow[]> {
+    const rows = await this.db.nodePortAllocation.findMany({
+      where: { clusterId },
+      orderBy: { port: 'asc' },
+      select: { port: true, protocols: true, field: true, service: { select: { namespace: true, name: true } } }
+    })
+    return rows.map(r => ({ port: r.port, protocols: r.protocols.split(','), field: r.field, namespace: r.service.namespace, service: r.service.name }))
+  }
+}
+
+function nodeColumns (node: Node): { name: string, resourceVersion: number, podCIDR: string | null, internalIP: string | null, object: string } {
+  return {
+    name: node.metadata.name,
+    resourceVersion: rv(node),
+    podCIDR: node.spec.podCIDR ?? null,
+    internalIP: node.status.addresses.find(a => a.type === 'InternalIP')?.address ?? null,
+    object: JSON.stringify(node)
+  }
+}
+
+function podColumns (pod: Pod): { namespace: string, name: string, resourceVersion: number, nodeName: string | null, podIP: string | null, hostNetwork: boolean, object: string } {
+  return {
+    namespace: pod.metadata.namespace ?? 'default',
+    name: pod.metadata.name,
+    resourceVersion: rv(pod),
+    nodeName: pod.spec.nodeName ?? null,
+    podIP: pod.status.podIP ?? null,
+    hostNetwork: pod.spec.hostNetwork === true,
+    object: JSON.stringify(pod)
+  }
+}
+
+function serviceColumns (svc: Service): { namespace: string, name: string, resourceVersion: number, type: string, clusterIP: string | null, object: string } {
+  return {
+    namespace: svc.metadata.namespace ?? 'default',
+    name: svc.metadata.name,
+    resourceVersion: rv(svc),
+    type: svc.spec.type,
+    clusterIP: svc.spec.clusterIP ?? null,
+    object: JSON.stringify(svc)
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Test helper: builds the app in-process on a fresh temporary SQLite file (migrated by the app like
+ * at start) and returns a supertest agent on its server. Closed and removed after the test.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { TestContext } from 'node:test'
+import request from 'supertest'
+import { buildApp, type App, type BuildAppOptions } from '../src/api/app.ts'
+
+export interface Built {
+  app: App
+  api: ReturnType<typeof request>
+  dir: string
+  databaseUrl: string
+}
+
+type Hooks = Pick<TestContext, 'after'> | { after: (fn: () => Promise<void> | void) => void }
+
+export function tempDatabaseUrl (): { dir: string, databaseUrl: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'kubenetsim-test-'))
+  return { dir, databaseUrl: 'file:' + join(dir, 'test.db') }
+}
+
+export async function build (t: Hooks, opts: Partial<BuildAppOptions> = {}): Promise<Built> {
+  const { dir, databaseUrl } = tempDatabaseUrl()
+  const app = await buildApp({ databaseUrl, docs: false, ...opts })
+  await app.ready()
+  t.after(async () => {
+    await app.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  return { app, api: request(app.server), dir, databaseUrl }
+}
+
+/** POST /api/v1/clusters and assert 201. */
+export async function newCluster (api: Built['api'], name: string, spec: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  const r = await api.post('/api/v1/clusters').send({ metadata: { name }, spec })
+  if (r.status !== 201) throw new Error(`cluster create failed: ${r.status} ${JSON.stringify(r.body)}`)
+  return r.body
+}
+
+export function svc (name: string, spec: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { apiVersion: 'v1', kind: 'Service', metadata: { name, ...extra }, spec }
+}
+
+export function nodePortSvc (name: string, nodePort?: number, port = 80): Record<string, unknown> {
+  return svc(name, { type: 'NodePort', selector: { app: name }, ports: [{ port, targetPort: port, protocol: 'TCP', ...(nodePort === undefined ? {} : { nodePort }) }] })
+}
+
+export function node (name: string, ip: string, podCIDR?: string): Record<string, unknown> {
+  return { apiVersion: 'v1', kind: 'Node', metadata: { name }, spec: podCIDR === undefined ? {} : { podCIDR }, status: { addresses: [{ type: 'InternalIP', address: ip }] } }
+}
+
+export function pod (name: string, nodeName: string, labels: Record<string, string>, extra: { podIP?: string, ready?: boolean, hostNetwork?: boolean, ports?: Array<Record<string, unknown>> } = {}): Record<string, unknown> {
+  const status: Record<string, unknown> = { phase: 'Running', conditions: [{ type: 'Ready', status: extra.ready === false ? 'False' : 'True' }] }
+  if (extra.podIP !== undefined) status.podIP = extra.podIP
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels },
+    spec: { nodeName, ...(extra.hostNetwork === true ? { hostNetwork: true } : {}), containers: [{ name: 'c', image: 'nginx', ports: extra.ports ?? [{ containerPort: 80, protocol: 'TCP' }] }] },
+    status
+  }
+}
+
+export const base = (cluster: string): string => `/api/v1/clusters/${cluster}`

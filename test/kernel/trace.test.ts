@@ -1,0 +1,175 @@
+/**
+ * Trace equality against the kernel: the golden capture topology (setup.sh: client — node — pod), the
+ * golden rulesets (rules.txt with `-j TRACE` for all tcp in raw, rules2.txt for goto/return), real
+ * TCP connections, and `xtables-monitor --trace` in the node namespace. For the first packet of each
+ * connection (SYN) and its reply (SYN-ACK), the kernel's sequence of (table, chain, rule number |
+ * policy, verdict) with the packet header of each base-chain traversal must equal the engine's trace
+ * of the same packet (nf_tables backend). Ids, MACs, lengths and handles aside; the port a
+ * `--random-fully` MASQUERADE picks is random on both sides and is mapped kernel → engine.
+ */
+import { test, describe, before } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { kernelSkipReason, cleanupStale, withLab } from './netns.ts'
+import type { Lab } from './netns.ts'
+import { normalizeSave, parseSaved, parseMonitor, startMonitor } from './kernel-tools.ts'
+import { buildTopology, goldenSpec, nodeHostSpec } from './topology.ts'
+import type { Topology } from './topology.ts'
+import { send } from './traffic.ts'
+import type { Request, Result } from './traffic.ts'
+import { kernelJourneys, engineLines, journeyPacket, linesDiff } from './trace-compare.ts'
+import type { Journey } from './trace-compare.ts'
+import { engineSession, KERNEL_TRACES } from './engine.ts'
+import type { EngineSession } from './engine.ts'
+
+const skip = kernelSkipReason()
+
+interface Scenario {
+  name: string
+  rules: 'rules.txt' | 'rules2.txt'
+  from: 'client' | 'node' | 'pod'
+  req: Request
+  /** what the kernel does (asserted independently of the engine) */
+  expect: (r: Result) => boolean
+}
+
+const ok = (name: string) => (r: Result) => r.outcome === 'ok' && r.reply?.name === name
+
+export const SCENARIOS: Scenario[] = [
+  { name: 't1 client → ClusterIP 10.96.0.10:80', rules: 'rules.txt', from: 'client', req: { proto: 'tcp', host: '10.96.0.10', port: 80 }, expect: ok('p') },
+  { name: 't2 client → NodePort 192.168.50.1:30080', rules: 'rules.txt', from: 'client', req: { proto: 'tcp', host: '192.168.50.1', port: 30080 }, expect: ok('p') },
+  { name: 't3 node process → ClusterIP', rules: 'rules.txt', from: 'node', req: { proto: 'tcp', host: '10.96.0.10', port: 80 }, expect: ok('p') },
+  { name: 't4 node process → 127.0.0.1:30080 (route_localnet)', rules: 'rules.txt', from: 'node', req: { proto: 'tcp', host: '127.0.0.1', port: 30080 }, expect: ok('p') },
+  { name: 't5 pod → its own ClusterIP (hairpin)', rules: 'rules.txt', from: 'pod', req: { proto: 'tcp', host: '10.96.0.10', port: 80 }, expect: ok('p') },
+  { name: 't6 client → node:9000 (INPUT)', rules: 'rules.txt', from: 'client', req: { proto: 'tcp', host: '192.168.50.1', port: 9000 }, expect: ok('r') },
+  { name: 't8 node process → own address 192.168.50.1:9000 (loopback)', rules: 'rules.txt', from: 'node', req: { proto: 'tcp', host: '192.168.50.1', port: 9000 }, expect: ok('r') },
+  { name: 't7 rules2: goto / conditional and unconditional RETURN', rules: 'rules2.txt', from: 'client', req: { proto: 'tcp', host: '192.168.50.1', port: 9000 }, expect: ok('r') }
+]
+
+interface KernelRun {
+  scenario: Scenario
+  result: Result
+  journeys: Journey[]
+}
+
+function sourceNs (topo: Topology, from: Scenario['from']): string {
+  if (from === 'client') return topo.clientNs
+  if (from === 'node') return topo.nodeNs.get('r')!
+  return topo.podNs.get('p')!
+}
+
+/** Runs every scenario of one ruleset in the kernel; returns per-scenario results and journeys. */
+async function runKernel (lab: Lab, topo: Topology, rules: string, scenarios: Scenario[]): Promise<KernelRun[]> {
+  const node = topo.nodeNs.get('r')!
+  lab.restore(node, rules)
+  const saved = parseSaved(normalizeSave(lab.save(node)))
+  const mon = await startMonitor(lab, node)
+  const runs: KernelRun[] = []
+  for (const scenario of scenarios) {
+    const start = mon.out().length
+    const [result] = await send(lab, sourceNs(topo, scenario.from), [{ ...scenario.req, timeoutMs: 2000 }])
+    await new Promise(resolve => setTimeout(resolve, 250))
+    const journeys = kernelJourneys(parseMonitor(mon.out().slice(start), saved))
+    runs.push({ scenario, result, journeys })
+  }
+  await mon.stop()
+  return runs
+}
+
+/** The first SYN journey and the first SYN-ACK journey after it (retransmissions left out). */
+function handshake (js: Journey[]): Journey[] {
+  const syn = js.findIndex(j => j.flags.includes('SYN') && !j.flags.includes('ACK'))
+  if (syn < 0) return []
+  const synAck = js.findIndex((j, i) => i > syn && j.flags.includes('SYN') && j.flags.includes('ACK'))
+  return synAck < 0 ? [js[syn]] : [js[syn], js[synAck]]
+}
+
+function compareWithEngine (run: KernelRun, session: EngineSession): string | null {
+  session.newState(1)
+  const portMap = new Map<string, string>()
+  let lastAfter: { src: string, sport?: number } | undefined
+  const problems: string[] = []
+  for (const j of handshake(run.journeys)) {
+    const isReply = j.flags.includes('ACK')
+    let kernelLines = j.lines
+    const pkt = journeyPacket(j, 'tcp')
+    // the reply is addressed to the port the kernel's MASQUERADE picked; use the engine's pick
+    if (isReply && run.result.reply !== undefined && lastAfter?.sport !== undefined &&
+        j.first.DST === run.result.reply.from && Number(j.first.DPORT) === run.result.reply.fromPort) {
+      const kPort = String(run.result.reply.fromPort)
+      const ePort = String(lastAfter.sport)
+      if (kPort !== ePort) {
+        portMap.set(kPort, ePort)
+        pkt.dport = lastAfter.sport
+        kernelLines = kernelLines.map(l => l.replace(new RegExp(`DPORT=${kPort}\\b`), `DPORT=${ePort}`))
+      }
+    }
+    const res = session.evaluate(pkt, { origin: j.first.IN === undefined ? 'local' : 'ingress' })
+    if (!isReply) lastAfter = { src: res.packetAfter?.src, sport: res.packetAfter?.sport }
+    const d = linesDiff(kernelLines, engineLines(res.steps))
+    if (d !== null) problems.push(`${isReply ? 'SYN-ACK' : 'SYN'} ${JSON.stringify(pkt)}: ${d}`)
+  }
+  return problems.length > 0 ? problems.join('\n') : null
+}
+
+describe('kernel: TRACE sequences (xtables-monitor) equal the engine trace', { skip: skip ?? false }, () => {
+  let runs: KernelRun[] = []
+  before(async () => {
+    cleanupStale()
+    // one fresh topology per ruleset: iptables-restore only replaces the tables it names, and an
+    // nf_tables table, once created, keeps its hooks (a leftover nat table would show up in traces)
+    for (const file of ['rules.txt', 'rules2.txt'] as const) {
+      await withLab(async lab => {
+        const topo = await buildTopology(lab, goldenSpec())
+        const rules = readFileSync(resolve(KERNEL_TRACES, file), 'utf8')
+        runs.push(...await runKernel(lab, topo, rules, SCENARIOS.filter(s => s.rules === file)))
+      })
+    }
+  })
+
+  test('the kernel delivers every golden scenario as the captures say', () => {
+    for (const r of runs) {
+      assert.ok(r.scenario.expect(r.result), `${r.scenario.name}: ${JSON.stringify(r.result)}`)
+      assert.ok(handshake(r.journeys).length >= 2, `${r.scenario.name}: no traced SYN/SYN-ACK seen (monitor output missing)`)
+    }
+  })
+
+  test('live kernel traces equal the golden xtables-monitor captures (ports, MACs, ids aside)', () => {
+    const strip = (ls: string[]): string[] => ls.map(l => l.replace(/ SPORT=\d+ DPORT=\d+/, ''))
+    const golden = (file: string, rulesFile: string): Journey[] => {
+      const saved = parseSaved(normalizeSave(readFileSync(resolve(KERNEL_TRACES, rulesFile), 'utf8')))
+      return kernelJourneys(parseMonitor(readFileSync(resolve(KERNEL_TRACES, file), 'utf8'), saved))
+    }
+    // golden rule positions come from the kernel's own save of the same rules
+    const byName = (n: string): KernelRun => runs.find(r => r.scenario.name.startsWith(n))!
+    const g1 = golden('xtables-monitor-trace-t1-and-t6.log', 'rules.txt')
+    const gSyns = g1.filter(j => j.flags.includes('SYN') && !j.flags.includes('ACK'))
+    const live1 = handshake(byName('t1').journeys)[0]
+    const live6 = handshake(byName('t6').journeys)[0]
+    assert.ok(gSyns.length >= 2, 'golden t1/t6 capture has two SYN journeys')
+    // golden positions: rules.txt is restore input, so positions come from rule text of a live save
+    assert.deepEqual(strip(live1.lines).map(l => l.replace(/:rule:\d+:/, ':rule:N:')), strip(gSyns[0].lines).map(l => l.replace(/:rule:[^:]+:/, ':rule:N:')))
+    assert.deepEqual(strip(live6.lines).map(l => l.replace(/:rule:\d+:/, ':rule:N:')), strip(gSyns[1].lines).map(l => l.replace(/:rule:[^:]+:/, ':rule:N:')))
+  })
+
+  test('engine trace equals the kernel trace for each SYN and SYN-ACK', async (t) => {
+    const make = await engineSession()
+    if (typeof make === 'string') return t.skip(make)
+    const spec = goldenSpec()
+    const failures: string[] = []
+    for (const r of runs) {
+      const rules = readFileSync(resolve(KERNEL_TRACES, r.scenario.rules), 'utf8')
+      const session = make(rules, nodeHostSpec(spec, 'r'))
+      let d: string | null
+      try {
+        d = compareWithEngine(r, session)
+      } catch (e) {
+        d = `engine threw ${(e as Error).stack ?? String(e)}`
+      }
+      if (d !== null) failures.push(`${r.scenario.name}:\n${d}`)
+    }
+    t.diagnostic(`trace scenarios agreeing: ${runs.length - failures.length}/${runs.length}`)
+    assert.deepEqual(failures, [])
+  })
+})
