@@ -145,15 +145,13 @@ function allocateClusterIP (svc: Service, requested: string, settings: ClusterSe
   if (cidr === null) throw internalError(`invalid service CIDR ${settings.serviceCIDR}`)
   const max = clusterIPRangeSize(cidr)
   const base = cidr.network + 1n
-  const usedOffsets = new Set<number>()
   if (requested === '') {
-    for (const s of used) {
-      const ip = parseIP(s)
-      if (ip === null || ip.family !== cidr.family) continue
-      const off = ip.value - base
-      if (off >= 0n && off < BigInt(max)) usedOffsets.add(Number(off))
+    // `used` holds canonical addresses (as planAllocation returns them)
+    const isFree = (i: number): boolean => {
+      const s = formatIP(cidr.family, base + BigInt(i))
+      return !used.has(s) && !alloc.taken.includes(s)
     }
-    const idx = randomScanWithOffset(max, clusterIPBandOffset(cidr), i => !usedOffsets.has(i), random)
+    const idx = randomScanWithOffset(max, clusterIPBandOffset(cidr), isFree, random)
     if (idx < 0) throw internalError(`failed to allocate a serviceIP: ${ERR_FULL}`)
     const ip = formatIP(cidr.family, base + BigInt(idx))
     alloc.taken.push(ip)

@@ -77,13 +77,6 @@ function podAddresses (pod: Pod, family: 4 | 6): string[] {
   return [...seen].slice(0, 1)
 }
 
-function compareIP (a: string, b: string): number {
-  const x = parseIP(a)
-  const y = parseIP(b)
-  if (x === null || y === null) return a < b ? -1 : a > b ? 1 : 0
-  return x.value < y.value ? -1 : x.value > y.value ? 1 : 0
-}
-
 /**
  * The EndpointSlices of one service. `pods` may hold pods of other namespaces (they are
  * ignored). ExternalName and selector-less services get none (the controller leaves them alone).
@@ -115,6 +108,7 @@ export function deriveEndpointSlices (svc: Service, pods: Pod[], nodes: Node[]):
     .filter(p => pnra || p.spec?.nodeName === undefined || p.spec.nodeName === '' || nodeByName.has(p.spec.nodeName))
 
   const slices: EndpointSlice[] = []
+  const names = new Set<string>()
   for (const family of families) {
     const groups = new Map<string, { ports: EndpointPort[], endpoints: Endpoint[] }>()
     for (const pod of matching) {
@@ -147,7 +141,9 @@ export function deriveEndpointSlices (svc: Service, pods: Pod[], nodes: Node[]):
     const ordered = [...groups.entries()].sort((a, b) => a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0).map(e => e[1])
     const chunks: Array<{ ports: EndpointPort[], endpoints: Endpoint[] }> = []
     for (const g of ordered) {
-      g.endpoints.sort((a, b) => compareIP(a.addresses[0], b.addresses[0]) || (a.targetRef!.name < b.targetRef!.name ? -1 : a.targetRef!.name > b.targetRef!.name ? 1 : 0))
+      const keyed = g.endpoints.map(e => ({ e, v: parseIP(e.addresses[0])?.value ?? 0n, n: e.targetRef!.name }))
+      keyed.sort((a, b) => a.v < b.v ? -1 : a.v > b.v ? 1 : a.n < b.n ? -1 : a.n > b.n ? 1 : 0)
+      g.endpoints = keyed.map(k => k.e)
       for (let i = 0; i < g.endpoints.length; i += MAX_ENDPOINTS_PER_SLICE) {
         chunks.push({ ports: g.ports, endpoints: g.endpoints.slice(i, i + MAX_ENDPOINTS_PER_SLICE) })
       }
@@ -157,8 +153,11 @@ export function deriveEndpointSlices (svc: Service, pods: Pod[], nodes: Node[]):
     chunks.forEach((c, i) => {
       const prefix = `${svc.metadata.name}-`.slice(0, 58)
       const seed = `${svc.metadata.uid ?? `${ns}/${svc.metadata.name}`}/${addressType}/${i}`
+      let name = prefix + sliceSuffix(seed)
+      for (let k = 1; names.has(name); k++) name = prefix + sliceSuffix(`${seed}~${k}`)
+      names.add(name)
       const metadata: EndpointSlice['metadata'] = {
-        name: prefix + sliceSuffix(seed),
+        name,
         namespace: ns,
         generateName: `${svc.metadata.name}-`,
         labels: { ...labels },

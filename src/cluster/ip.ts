@@ -55,6 +55,8 @@ function parseV6 (s: string): bigint | null {
   let v4: bigint | null = null
   const last = all[all.length - 1]
   if (last !== undefined && last.includes('.')) {
+    // an embedded IPv4 address must end the text (`1.2.3.4::` is not an address)
+    if (dbl >= 0 && tail.length === 0) return null
     v4 = parseV4(last)
     if (v4 === null) return null
     if (tail.length > 0) tail = tail.slice(0, -1)

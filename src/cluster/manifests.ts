@@ -111,7 +111,7 @@ export function parseManifests (text: string, contentType: 'yaml' | 'json'): Man
     } catch (e) {
       const off = jsonErrorOffset(text)
       const { line, col } = lineCol(text, off < 0 ? text.length : off)
-      const reason = e instanceof Error ? e.message.replace(/ (in|after) JSON at position \d+.*$/, '').replace(/, ".*" is not valid JSON$/, '') : 'syntax error'
+      const reason = e instanceof Error ? e.message.replace(/ (in|after) JSON at position \d+.*$/s, '').split(/, (?:\.\.\.)?"/)[0] : 'syntax error'
       throw badRequest(`invalid JSON in document 1 at line ${line}, column ${col}: ${reason}`)
     }
     if (!isPlainObject(v)) throw badRequest(`document 1: expected a JSON object (a manifest or a List), got ${kindOf(v)}`)
@@ -136,7 +136,8 @@ export function parseManifests (text: string, contentType: 'yaml' | 'json'): Man
     }
     if (v === null || v === undefined) return
     if (!isPlainObject(v)) {
-      const line = d.range !== undefined ? lineCol(text, d.range[0]).line : 1
+      const start = (d.contents as { range?: [number, number, number] } | null)?.range?.[0] ?? d.range?.[0] ?? 0
+      const line = lineCol(text, start).line
       throw badRequest(`${where} (line ${line}): expected a mapping (a manifest with apiVersion and kind), got ${kindOf(v)}`)
     }
     out.push(...expandList(v, idx, where))

@@ -79,8 +79,52 @@ async function unique<T> (table: string, fn: () => Promise<T>): Promise<T> {
 
 const rv = (o: { metadata: { resourceVersion?: string } }): number => Number(o.metadata.resourceVersion ?? 0)
 
+/**
+ * In-memory copy of the allocation tables of the clusters touched lately (port/IP → service id), so
+ * a write does not re-read every allocation row. Only writes use it, and writes are serialized; a
+ * rolled-back transaction drops the entries it touched (the store does that), the database stays
+ * the authority (its unique indexes still guard every insert).
+ */
+export class AllocationCache {
+  readonly #clusters = new Map<number, { ports: Map<number, number>, ips: Map<string, number> }>()
+  /** clusters whose entry this transaction changed */
+  readonly touched = new Set<number>()
+
+  get (clusterId: number): { ports: Map<number, number>, ips: Map<string, number> } | undefined {
+    return this.#clusters.get(clusterId)
+  }
+
+  set (clusterId: number, v: { ports: Map<number, number>, ips: Map<string, number> }): void {
+    this.#clusters.set(clusterId, v)
+    if (this.#clusters.size > 256) this.#clusters.delete(this.#clusters.keys().next().value as number)
+  }
+
+  drop (clusterId: number): void {
+    this.#clusters.delete(clusterId)
+  }
+}
+
 export class Repo {
-  constructor (readonly db: Client) {}
+  constructor (readonly db: Client, readonly allocs: AllocationCache = new AllocationCache()) {}
+
+  async #allocs (clusterId: number): Promise<{ ports: Map<number, number>, ips: Map<string, number> }> {
+    const hit = this.allocs.get(clusterId)
+    if (hit != null) return hit
+    const [ports, ips] = await Promise.all([
+      this.db.nodePortAllocation.findMany({ where: { clusterId }, select: { port: true, serviceId: true } }),
+      this.db.clusterIPAllocation.findMany({ where: { clusterId }, select: { ip: true, serviceId: true } })
+    ])
+    const v = { ports: new Map(ports.map(r => [r.port, r.serviceId])), ips: new Map(ips.map(r => [r.ip, r.serviceId])) }
+    this.allocs.set(clusterId, v)
+    return v
+  }
+
+  async #forget (clusterId: number, serviceId: number): Promise<void> {
+    const a = await this.#allocs(clusterId)
+    this.allocs.touched.add(clusterId)
+    for (const [k, v] of a.ports) if (v === serviceId) a.ports.delete(k)
+    for (const [k, v] of a.ips) if (v === serviceId) a.ips.delete(k)
+  }
 
   // --- clusters -------------------------------------------------------------------------------
   async findCluster (name: string): Promise<ClusterRecord | null> {
@@ -111,6 +155,8 @@ export class Repo {
 
   /** Deletes the cluster; nodes, pods, services and allocations go with it (ON DELETE CASCADE). */
   async deleteCluster (id: number): Promise<void> {
+    this.allocs.touched.add(id)
+    this.allocs.drop(id)
     await this.db.cluster.delete({ where: { id } })
   }
 
@@ -211,19 +257,18 @@ export class Repo {
 
   /** NodePorts held in the cluster, optionally not counting one service's own. */
   async usedNodePorts (clusterId: number, exceptServiceId?: number): Promise<Set<number>> {
-    const rows = await this.db.nodePortAllocation.findMany({
-      where: { clusterId, ...(exceptServiceId == null ? {} : { serviceId: { not: exceptServiceId } }) },
-      select: { port: true }
-    })
-    return new Set(rows.map(r => r.port))
+    const a = await this.#allocs(clusterId)
+    const out = new Set<number>()
+    for (const [port, id] of a.ports) if (id !== exceptServiceId) out.add(port)
+    return out
   }
 
+  /** ClusterIPs held in the cluster, optionally not counting one service's own. */
   async usedClusterIPs (clusterId: number, exceptServiceId?: number): Promise<Set<string>> {
-    const rows = await this.db.clusterIPAllocation.findMany({
-      where: { clusterId, ...(exceptServiceId == null ? {} : { serviceId: { not: exceptServiceId } }) },
-      select: { ip: true }
-    })
-    return new Set(rows.map(r => r.ip))
+    const a = await this.#allocs(clusterId)
+    const out = new Set<string>()
+    for (const [ip, id] of a.ips) if (id !== exceptServiceId) out.add(ip)
+    return out
   }
 
   async insertService (clusterId: number, svc: Service, alloc: AllocationRows): Promise<number> {
@@ -237,10 +282,13 @@ export class Repo {
     await this.db.service.update({ where: { id }, data: serviceColumns(svc) })
     await this.db.nodePortAllocation.deleteMany({ where: { serviceId: id } })
     await this.db.clusterIPAllocation.deleteMany({ where: { serviceId: id } })
+    await this.#forget(clusterId, id)
     await this.#holdAllocations(clusterId, id, alloc)
   }
 
   async #holdAllocations (clusterId: number, serviceId: number, alloc: AllocationRows): Promise<void> {
+    const cache = await this.#allocs(clusterId)
+    this.allocs.touched.add(clusterId)
     if (alloc.nodePorts.length > 0) {
       await unique('NodePortAllocation', async () => await this.db.nodePortAllocation.createMany({
         data: alloc.nodePorts.map(p => ({ clusterId, serviceId, port: p.port, protocols: p.protocols.join(','), field: p.field }))
@@ -251,11 +299,14 @@ export class Repo {
         data: alloc.clusterIPs.map(ip => ({ clusterId, serviceId, ip }))
       }))
     }
+    for (const p of alloc.nodePorts) cache.ports.set(p.port, serviceId)
+    for (const ip of alloc.clusterIPs) cache.ips.set(ip, serviceId)
   }
 
   /** Deletes the service; its allocation rows go with it (ON DELETE CASCADE). */
-  async deleteService (id: number): Promise<void> {
+  async deleteService (clusterId: number, id: number): Promise<void> {
     await this.db.service.delete({ where: { id } })
+    await this.#forget(clusterId, id)
   }
 
   /** The NodePort allocation table: which service holds each port, by port. */

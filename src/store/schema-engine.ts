@@ -65,7 +65,7 @@ export function readMigrations (dir = MIGRATIONS_DIR): MigrationList {
 
 export interface Engine {
   engine: WasmSchemaEngine
-  free: () => void
+  free: () => Promise<void>
 }
 
 type SqliteFactory = PrismaBetterSqlite3
@@ -91,22 +91,32 @@ function scriptTolerant (adapter: SqliteAdapter): SqliteAdapter {
   return adapter
 }
 
-function migrationFactory (url: string): SqliteFactory {
+/** The engine's adapter factory; remembers its connections so they can be closed after use. */
+function migrationFactory (url: string, opened: SqliteAdapter[]): SqliteFactory {
   const inner = new PrismaBetterSqlite3({ url })
+  const track = (a: SqliteAdapter): SqliteAdapter => { opened.push(a); return scriptTolerant(a) }
   return {
     provider: inner.provider,
     adapterName: inner.adapterName,
-    connect: async () => scriptTolerant(await inner.connect()),
-    connectToShadowDb: async () => scriptTolerant(await inner.connectToShadowDb())
+    connect: async () => track(await inner.connect()),
+    connectToShadowDb: async () => track(await inner.connectToShadowDb())
   } as unknown as SqliteFactory
 }
 
 /** Opens a schema engine bound to the SQLite file at `url` (`file:/abs/path.db`). */
 export async function openSchemaEngine (url: string): Promise<Engine> {
   const mod = await loadEngineModule()
-  const factory = bindMigrationAwareSqlAdapterFactory(migrationFactory(url))
+  const opened: SqliteAdapter[] = []
+  const factory = bindMigrationAwareSqlAdapterFactory(migrationFactory(url, opened))
   const engine = await mod.SchemaEngine.new({ datamodels: [[SCHEMA_PATH, readSchema()]] }, () => {}, factory)
-  return { engine, free: () => engine.free() }
+  return {
+    engine,
+    // the engine does not close its connections when freed: close them, or they keep the file locked
+    free: async () => {
+      engine.free()
+      for (const a of opened) await a.dispose()
+    }
+  }
 }
 
 const NO_FILTER = { externalTables: [], externalEnums: [] }
@@ -118,7 +128,7 @@ export async function applyMigrations (url: string): Promise<string[]> {
     const out = await engine.applyMigrations({ migrationsList: readMigrations(), filters: NO_FILTER })
     return out.appliedMigrationNames
   } finally {
-    free()
+    await free()
   }
 }
 
@@ -135,7 +145,7 @@ export async function diffMigrationsToSchema (scratchUrl = 'file::memory:'): Pro
     })
     return out.stdout ?? ''
   } finally {
-    free()
+    await free()
   }
 }
 

@@ -8,7 +8,7 @@
 import type { Node, Pod, Service } from '../cluster/model.ts'
 import { openDatabase, type Database } from './database.ts'
 import { Mutex } from './mutex.ts'
-import { Repo, type ClusterRecord } from './repo.ts'
+import { AllocationCache, Repo, type ClusterRecord } from './repo.ts'
 
 export interface ClusterChange {
   clusterId: number
@@ -64,6 +64,7 @@ export class Store {
   readonly #listeners = new Set<ClusterListener>()
   readonly #generations = new Map<string, number>()
   readonly #snapshots = new Map<string, ClusterSnapshot>()
+  readonly #allocs = new AllocationCache()
   readonly #maxCached: number
   readonly #txTimeout: number
   #closed = false
@@ -96,15 +97,23 @@ export class Store {
   async write<T> (fn: (ctx: WriteContext) => Promise<T>): Promise<T> {
     return await this.#lock.run(async () => {
       const changes = new Map<string, { id: number, deleted: boolean }>()
-      const result = await this.#db.prisma.$transaction(async (tx) => {
-        return await fn({
-          repo: new Repo(tx),
-          changed: (c, deleted = false) => {
-            const prev = changes.get(c.name)
-            changes.set(c.name, { id: c.id, deleted: deleted || (prev?.deleted ?? false) })
-          }
-        })
-      }, { timeout: this.#txTimeout, maxWait: this.#txTimeout })
+      this.#allocs.touched.clear()
+      let result: T
+      try {
+        result = await this.#db.prisma.$transaction(async (tx) => {
+          return await fn({
+            repo: new Repo(tx, this.#allocs),
+            changed: (c, deleted = false) => {
+              const prev = changes.get(c.name)
+              changes.set(c.name, { id: c.id, deleted: deleted || (prev?.deleted ?? false) })
+            }
+          })
+        }, { timeout: this.#txTimeout, maxWait: this.#txTimeout })
+      } catch (e) {
+        // rolled back: the cached allocation entries this transaction changed are wrong now
+        for (const id of this.#allocs.touched) this.#allocs.drop(id)
+        throw e
+      }
       for (const [name, c] of changes) this.#commitChange(name, c.id, c.deleted)
       return result
     })

@@ -14,8 +14,10 @@ test('IPv6 parsing and RFC 5952 output', () => {
   assert.equal(canonicalIP('2001:DB8:0:0:0:0:0:1'), '2001:db8::1')
   assert.equal(canonicalIP('::'), '::')
   assert.equal(canonicalIP('::ffff:10.0.0.1'), '::ffff:a00:1')
+  assert.equal(canonicalIP('1:2:3:4:5:6:1.2.3.4'), '1:2:3:4:5:6:102:304')
+  assert.equal(canonicalIP('1:0:0:2:0:0:0:3'), '1:0:0:2::3')
   assert.equal(canonicalIP('fe80::1:0:0:1'), 'fe80::1:0:0:1')
-  for (const bad of ['1::2::3', '12345::', 'fe80::1%eth0', ':::', '1:2:3:4:5:6:7:8:9', 'g::1']) assert.equal(parseIP(bad), null, bad)
+  for (const bad of ['1.2.3.4::', '::1.2.3', '1:2:3:4:5:6:7:1.2.3.4', '1::2::3', '12345::', 'fe80::1%eth0', ':::', '1:2:3:4:5:6:7:8:9', 'g::1']) assert.equal(parseIP(bad), null, bad)
 })
 
 test('CIDR parsing, containment, overlap', () => {

@@ -69,7 +69,9 @@ function tcpOnce (req) {
     let done = false
     let buf = ''
     const finish = r => { if (done) return; done = true; clearTimeout(timer); sock.destroy(); resolve(r) }
-    const timer = setTimeout(() => finish({ outcome: 'timeout' }), req.timeoutMs ?? 1000)
+    // when the timer fires, let already-queued socket events (an RST, an ICMP error) run first: under
+    // load the process may wake up late with both ready
+    const timer = setTimeout(() => setImmediate(() => finish({ outcome: 'timeout' })), req.timeoutMs ?? 1000)
     sock.setEncoding('utf8')
     sock.on('connect', () => sock.write((req.token ?? 'x') + '\n'))
     sock.on('data', d => {
@@ -87,7 +89,7 @@ function udpOnce (req) {
     const s = dgram.createSocket('udp4')
     let done = false
     const finish = r => { if (done) return; done = true; clearTimeout(timer); try { s.close() } catch {} resolve(r) }
-    const timer = setTimeout(() => finish({ outcome: 'timeout' }), req.timeoutMs ?? 1000)
+    const timer = setTimeout(() => setImmediate(() => finish({ outcome: 'timeout' })), req.timeoutMs ?? 1000)
     s.on('error', e => finish({ outcome: errOutcome(e.code), code: e.code }))
     s.on('message', (m, r) => {
       const a = s.address()
@@ -101,6 +103,12 @@ function udpOnce (req) {
 }
 
 async function client (reqs) {
+  // {parallel: true, reqs: [...]} runs the requests concurrently (each still its own socket)
+  if (!Array.isArray(reqs)) {
+    const out = await Promise.all(reqs.reqs.map(req => req.proto === 'udp' ? udpOnce(req) : tcpOnce(req)))
+    process.stdout.write(JSON.stringify(out) + '\n')
+    return
+  }
   const out = []
   for (const req of reqs) out.push(req.proto === 'udp' ? await udpOnce(req) : await tcpOnce(req))
   process.stdout.write(JSON.stringify(out) + '\n')

@@ -84,3 +84,13 @@ export async function engineSession (): Promise<((rules: string, host: EngineHos
     }
   }
 }
+
+/** The evaluator functions the cluster fate walker needs, or why they are not available yet. */
+export async function engineApi (): Promise<import('./engine-cluster.ts').EngineApi | string> {
+  const nf = await netfilter()
+  if (nf === null) return 'src/netfilter/index.ts does not exist yet'
+  const need = ['parseRuleset', 'prepareRuleset', 'evaluatePacket', 'createEngineState', 'createHost']
+  const missing = need.filter(n => typeof nf[n] !== 'function')
+  if (missing.length > 0) return `src/netfilter/index.ts does not export ${missing.join(', ')} yet`
+  return nf as unknown as import('./engine-cluster.ts').EngineApi
+}

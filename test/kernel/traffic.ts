@@ -36,7 +36,7 @@ const clients = new WeakMap<Lab, Map<string, { bg: Background, seen: number }>>(
  * Sends the requests one after another from `ns` (each on a new socket, so a new conntrack entry),
  * through a long-lived agent process in that namespace (started on first use, stopped with the lab).
  */
-export async function send (lab: Lab, ns: string, reqs: Request[]): Promise<Result[]> {
+export async function send (lab: Lab, ns: string, reqs: Request[], opts: { parallel?: boolean } = {}): Promise<Result[]> {
   if (reqs.length === 0) return []
   let perLab = clients.get(lab)
   if (perLab === undefined) { perLab = new Map(); clients.set(lab, perLab) }
@@ -49,7 +49,7 @@ export async function send (lab: Lab, ns: string, reqs: Request[]): Promise<Resu
   }
   const budget = reqs.reduce((s, r) => s + (r.timeoutMs ?? 1000), 0) + 10_000
   const client = c
-  client.bg.proc.stdin!.write(JSON.stringify(reqs) + '\n')
+  client.bg.proc.stdin!.write(JSON.stringify(opts.parallel === true ? { parallel: true, reqs } : reqs) + '\n')
   await client.bg.waitFor(o => o.indexOf('\n', client.seen) >= 0, budget)
   const out = client.bg.out()
   const nl = out.indexOf('\n', client.seen)

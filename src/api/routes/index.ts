@@ -11,6 +11,9 @@ import pods from './pods.ts'
 import services from './services.ts'
 import views from './cluster-views.ts'
 import manifests from './manifests.ts'
+import traces from './traces.ts'
+import graphql from '../graphql/plugin.ts'
+import netfilter from './netfilter.ts'
 
 export interface RouteEntry {
   name: string
@@ -28,9 +31,12 @@ export const ROUTES: RouteEntry[] = [
   { name: 'pods', plugin: pods, prefix: CLUSTER_PREFIX },
   { name: 'services', plugin: services, prefix: CLUSTER_PREFIX },
   { name: 'cluster-views', plugin: views, prefix: CLUSTER_PREFIX },
-  { name: 'manifests', plugin: manifests, prefix: CLUSTER_PREFIX }
+  { name: 'manifests', plugin: manifests, prefix: CLUSTER_PREFIX },
   // ---- Other helpers register their plugins below this line (one entry each) -------------------
+  { name: 'traces', plugin: traces, prefix: CLUSTER_PREFIX },
   // netfilter standalone routes:  { name: 'netfilter', plugin: netfilter, prefix: '/api/v1' }   (src/api/routes/netfilter.ts)
+  { name: 'netfilter', plugin: netfilter, prefix: '/api/v1' },
   // iptables views per node, traces:  { name: 'iptables', plugin: ..., prefix: CLUSTER_PREFIX }
   // GraphQL (mercurius):  { name: 'graphql', plugin: ... }
+  { name: 'graphql', plugin: graphql }
 ]

@@ -63,7 +63,7 @@ async function insertService (ctx: WriteContext, cluster: ClusterRecord, namespa
   const plan = planAllocation({ svc, settings: cluster.settings, usedNodePorts: used.ports, usedClusterIPs: used.ips, random: env.random })
   const out = plan.svc
   validationErrors(validateService(out, cluster.settings), out)
-  if (await repo.findService(cluster.id, namespace, out.metadata.name) != null) throw alreadyExists('services', out.metadata.name)
+  // an existing name is found by the insert below (unique (cluster, namespace, name)) → 409
   out.metadata.resourceVersion = String(await repo.nextResourceVersion(cluster.id))
   try {
     await repo.insertService(cluster.id, out, allocationRows(plan))
@@ -110,7 +110,7 @@ export async function replaceServiceTx (ctx: WriteContext, cluster: ClusterRecor
 export async function deleteServiceTx (ctx: WriteContext, cluster: ClusterRecord, namespace: string, name: string): Promise<Service> {
   const old = await ctx.repo.findService(cluster.id, namespace, name)
   if (old == null) throw notFound('services', name)
-  await ctx.repo.deleteService(old.id) // allocation rows go with it
+  await ctx.repo.deleteService(cluster.id, old.id) // allocation rows go with it
   await ctx.repo.nextResourceVersion(cluster.id)
   ctx.changed(cluster)
   return old.object

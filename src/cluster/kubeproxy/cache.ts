@@ -11,6 +11,7 @@ import {
 } from './generate.ts'
 import { staticPart, topLevel } from './skeleton.ts'
 import type { RuleRecord, ServiceFragment } from './types.ts'
+import { SaveComposer } from './save-fast.ts'
 
 const fpMemo = new WeakMap<object, string>()
 
@@ -139,8 +140,18 @@ export class KubeProxyRulesCache {
     return st.views.get(key) as T
   }
 
+  private readonly composers = new Map<string, SaveComposer>()
+
+  /** The incremental save-view composer of a node. */
+  composer (nodeName: string): SaveComposer {
+    let c = this.composers.get(nodeName)
+    if (c == null) this.composers.set(nodeName, c = new SaveComposer())
+    return c
+  }
+
   /** Drops a node's cached state (e.g. node deleted). */
   forget (nodeName: string): void {
     this.nodes.delete(nodeName)
+    this.composers.delete(nodeName)
   }
 }

@@ -21,8 +21,8 @@ export function legacyServicePortRules (sp: ServicePortInfo, allEps: EndpointInf
   const p = sp.proto
   const pf = `spec.ports[${sp.portIndex}]`
   const base: RuleProvenance = { origin: 'kube-proxy', service: sp.service, servicePort: ns }
-  const prov = (field: string | undefined, note: string, extra: Partial<RuleProvenance> = {}): RuleProvenance =>
-    ({ ...base, ...(field != null ? { field } : {}), note, ...extra })
+  const prov = (field: string | undefined, note: string, extra?: { endpoint: string }): RuleProvenance =>
+    ({ origin: 'kube-proxy', service: sp.service, servicePort: ns, field, note, endpoint: extra?.endpoint })
   const F = (chain: string, words: string[], pv: RuleProvenance): void => { frag.filterRules.push(rule('filter', chain, words, pv)) }
   const N = (chain: string, words: string[], pv: RuleProvenance): void => { frag.natRules.push(rule('nat', chain, words, pv)) }
 

@@ -30,8 +30,8 @@ export function currentServicePortRules (sp: ServicePortInfo, eps: EndpointInfo[
   const p = sp.proto
   const pf = `spec.ports[${sp.portIndex}]`
   const base: RuleProvenance = { origin: 'kube-proxy', service: sp.service, servicePort: ns }
-  const prov = (field: string | undefined, note: string, extra: Partial<RuleProvenance> = {}): RuleProvenance =>
-    ({ ...base, ...(field != null ? { field } : {}), note, ...extra })
+  const prov = (field: string | undefined, note: string, extra?: { endpoint: string }): RuleProvenance =>
+    ({ origin: 'kube-proxy', service: sp.service, servicePort: ns, field, note, endpoint: extra?.endpoint })
   const F = (chain: string, words: string[], pv: RuleProvenance): void => { frag.filterRules.push(rule('filter', chain, words, pv)) }
   const N = (chain: string, words: string[], pv: RuleProvenance): void => { frag.natRules.push(rule('nat', chain, words, pv)) }
 
@@ -187,7 +187,7 @@ export function currentServicePortRules (sp: ServicePortInfo, eps: EndpointInfo[
     const sep = endpointChain(ns, p, ep.str)
     frag.natChains.push(sep)
     const args = largeClusterMode ? [] : ['-m', 'comment', '--comment', comment(ns)]
-    const epProv = (note: string): RuleProvenance => ({ ...base, endpoint: ep.str, field: `endpointslice ${ep.slice} endpoints[${ep.index}]`, note })
+    const epProv = (note: string): RuleProvenance => ({ origin: 'kube-proxy', service: sp.service, servicePort: ns, field: `endpointslice ${ep.slice} endpoints[${ep.index}]`, note, endpoint: ep.str })
     N(sep, [...args, '-s', ep.ip, '-j', 'KUBE-MARK-MASQ'], epProv('hairpin: masquerade the endpoint reaching itself'))
     const dnat = sp.affinityTimeout > 0 ? [...args, '-m', 'recent', '--name', sep, '--set'] : args
     N(sep, [...dnat, '-m', p, '-p', p, '-j', 'DNAT', '--to-destination', ep.str], epProv(`DNAT to ${ep.str}`))
@@ -203,7 +203,7 @@ function writeServiceToEndpointRules (sp: ServicePortInfo, chain: string, eps: E
     for (const ep of eps) {
       const sep = endpointChain(ns, p, ep.str)
       frag.natRules.push(rule('nat', chain, [...cmt(ep), '-m', 'recent', '--name', sep, '--rcheck', '--seconds', String(sp.affinityTimeout), '--reap', '-j', sep],
-        { ...base, endpoint: ep.str, field: 'spec.sessionAffinity', note: `ClientIP affinity: clients seen within ${sp.affinityTimeout}s return to ${ep.str}` }))
+        { origin: 'kube-proxy', service: base.service, servicePort: ns, field: 'spec.sessionAffinity', note: `ClientIP affinity: clients seen within ${sp.affinityTimeout}s return to ${ep.str}`, endpoint: ep.str }))
     }
   }
   const n = eps.length
@@ -211,6 +211,6 @@ function writeServiceToEndpointRules (sp: ServicePortInfo, chain: string, eps: E
     const sep = endpointChain(ns, p, ep.str)
     const stat = i < n - 1 ? ['-m', 'statistic', '--mode', 'random', '--probability', probability(n - i, 10)] : []
     frag.natRules.push(rule('nat', chain, [...cmt(ep), ...stat, '-j', sep],
-      { ...base, endpoint: ep.str, field: `endpointslice ${ep.slice} endpoints[${ep.index}]`, note: i < n - 1 ? `pick ${ep.str} with probability 1/${n - i} of the remaining` : `remaining traffic → ${ep.str}` }))
+      { origin: 'kube-proxy', service: base.service, servicePort: ns, field: `endpointslice ${ep.slice} endpoints[${ep.index}]`, note: i < n - 1 ? `pick ${ep.str} with probability 1/${n - i} of the remaining` : `remaining traffic → ${ep.str}`, endpoint: ep.str }))
   })
 }

@@ -2,7 +2,7 @@
 import { fieldDuplicate, fieldInvalid, fieldNotSupported, fieldRequired, type FieldError } from '../errors.ts'
 import { cidrContains, parseCIDR, parseIP } from '../ip.ts'
 import type { ClusterSettings, Node, Pod } from '../model.ts'
-import { isDNS1123Label, isValidPortName, isValidPortNum } from '../names.ts'
+import { isDNS1123Label, isDNS1123Subdomain, isValidPortName, isValidPortNum } from '../names.ts'
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts'
 import { validateIP } from './service.ts'
 
@@ -58,6 +58,7 @@ export function validatePod (pod: Pod, settings: ClusterSettings, node?: Node): 
       else if (!PROTOCOLS.includes(proto)) errs.push(fieldNotSupported(`${pp}.protocol`, proto, PROTOCOLS))
     })
   })
+  if (spec?.nodeName !== undefined && spec.nodeName !== '') for (const m of isDNS1123Subdomain(spec.nodeName)) errs.push(fieldInvalid('spec.nodeName', spec.nodeName, m))
   if (spec?.hostname !== undefined && spec.hostname !== '') for (const m of isDNS1123Label(spec.hostname)) errs.push(fieldInvalid('spec.hostname', spec.hostname, m))
   if (spec?.subdomain !== undefined && spec.subdomain !== '') for (const m of isDNS1123Label(spec.subdomain)) errs.push(fieldInvalid('spec.subdomain', spec.subdomain, m))
 

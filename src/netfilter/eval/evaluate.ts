@@ -27,6 +27,8 @@ export interface EvaluateOptions {
   now?: number
   /** iptables-legacy (default) or iptables-nft table priorities (security at 150) */
   backend?: Backend
+  /** start with nf_trace set, as if a TRACE rule had matched before the first hook (every hit is traced) */
+  traceAll?: boolean
   /** where the packet starts: `ingress` (PREROUTING on packet.inIface) or `local` (OUTPUT); default from packet.inIface */
   origin?: 'ingress' | 'local'
 }
@@ -86,6 +88,7 @@ function runOnce (prepared: Prepared, host: Host, packet: Packet, state: EngineS
   const origin = opts.origin ?? (packet.inIface !== undefined && packet.inIface !== '' ? 'ingress' : 'local')
   let pkt
   try { pkt = toPkt(packet, origin === 'local') } catch (e) { throw new EvaluationError('E_PACKET', (e as Error).message) }
+  if (opts.traceAll === true) pkt.nfTrace = true
   if (state.boundTo !== prepared.id) {
     state.boundTo = prepared.id
     state.nth.clear()
@@ -165,6 +168,9 @@ export function evaluatePacket (prepared: Prepared, hostIn: Host | HostSpec, pac
       return v
     }, [])
     branches.push(b)
+    if (branches.length + pending.length > max) {
+      throw new EvaluationError('E_BRANCH_LIMIT', `more than ${max} random branches (statistic --mode random); raise maxBranches or use mode 'sample'`)
+    }
   }
   // deterministic order: by the sequence of draws (matched first)
   branches.sort((a, b) => {

@@ -71,6 +71,8 @@ export interface Prepared {
   ruleById: Array<PRule | PChain>
   userChainCount: number
   indexedRuns: number
+  /** does any rule use `-j TRACE` */
+  hasTraceTarget: boolean
   renderRule: (chain: string, rule: Rule) => string
 }
 
@@ -121,6 +123,7 @@ export function prepareRuleset (ruleset: Ruleset, opts: PrepareOptions = {}): Pr
   const minRun = opts.minIndexRun ?? 4
   let userChainCount = 0
   let indexedRuns = 0
+  let hasTraceTarget = false
   for (const [tname, table] of ruleset.tables) {
     const pt: PTable = { name: tname, chains: new Map() }
     tables.set(tname, pt)
@@ -166,6 +169,7 @@ export function prepareRuleset (ruleset: Ruleset, opts: PrepareOptions = {}): Pr
         const pr = rules[k]
         const t: Target | null = pr.rule.target
         if (t !== null && (t.kind === 'jump' || t.kind === 'goto')) pr.dest = pt.chains.get(t.chain)
+        else if (t !== null && t.kind === 'TRACE') hasTraceTarget = true
       }
       // index runs
       let i = 0
@@ -206,6 +210,7 @@ export function prepareRuleset (ruleset: Ruleset, opts: PrepareOptions = {}): Pr
     ruleById,
     userChainCount,
     indexedRuns,
+    hasTraceTarget,
     renderRule: opts.renderRule ?? renderRule
   }
 }

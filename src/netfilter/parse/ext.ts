@@ -60,24 +60,24 @@ export function optName (def: ExtDef, id: string): string {
 }
 
 /** The generic xtables option checks done after the last option: excl, also, required. */
-export function checkOptionFlags (def: ExtDef, seen: Set<string>, env: ParseEnv): void {
+export function checkOptionFlags (def: ExtDef, seen: readonly string[], env: ParseEnv): void {
   for (const o of def.options) {
-    if (!seen.has(o.id) || o.name !== optName(def, o.id)) continue
+    if (!seen.includes(o.id) || o.name !== optName(def, o.id)) continue
     if (o.also !== undefined) {
       for (const a of o.also) {
-        if (!seen.has(a)) return env.fail(`${def.name}: option "--${o.name}" also requires "--${optName(def, a)}".`)
+        if (!seen.includes(a)) return env.fail(`${def.name}: option "--${o.name}" also requires "--${optName(def, a)}".`)
       }
     }
     if (o.excl !== undefined) {
       for (const other of def.options) {
-        if (other.id !== o.id && other.name === optName(def, other.id) && o.excl.includes(other.id) && seen.has(other.id)) {
+        if (other.id !== o.id && other.name === optName(def, other.id) && o.excl.includes(other.id) && seen.includes(other.id)) {
           return env.fail(`${def.name}: option "--${o.name}" cannot be used together with "--${other.name}".`)
         }
       }
     }
   }
   for (const o of def.options) {
-    if (o.required === true && !seen.has(o.id)) return env.fail(`${def.name}: option "--${o.name}" must be specified`)
+    if (o.required === true && !seen.includes(o.id)) return env.fail(`${def.name}: option "--${o.name}" must be specified`)
   }
 }
 

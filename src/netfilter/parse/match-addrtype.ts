@@ -28,8 +28,8 @@ export const addrtypeMatch = defineExt({
   options: [
     opt('src-type', 'src', true, true),
     opt('dst-type', 'dst', true, true),
-    opt('limit-iface-in', 'in', false, false, { excl: ['out'] }),
-    opt('limit-iface-out', 'out', false, false, { excl: ['in'] })
+    opt('limit-iface-in', 'in', false, false),
+    opt('limit-iface-out', 'out', false, false)
   ],
   init: (): S => ({}),
   parse (s: S, o, arg, invert, env) {
@@ -40,6 +40,7 @@ export const addrtypeMatch = defineExt({
   },
   finish (s: S, env): Match {
     if (s.srcType === undefined && s.dstType === undefined) return env.fail('addrtype: you must specify --src-type or --dst-type')
+    if (s.limitIfaceIn === true && s.limitIfaceOut === true) return env.fail('addrtype: you can\'t specify both --limit-iface-in and --limit-iface-out')
     if (s.limitIfaceIn === true && OUT_HOOKS.has(env.chain)) return env.fail(`addrtype: --limit-iface-in cannot be used in ${env.chain}`)
     if (s.limitIfaceOut === true && IN_HOOKS.has(env.chain)) return env.fail(`addrtype: --limit-iface-out cannot be used in ${env.chain}`)
     return { kind: 'addrtype', ...s }

@@ -75,6 +75,9 @@ export const recentMatch = defineExt({
     if (s.command === undefined) {
       return env.fail('recent: you must specify one of `--set\', `--rcheck\' `--update\' or `--remove\'')
     }
+    if ((s.command === 'set' || s.command === 'remove') && (s.seconds !== undefined || s.hitcount !== undefined || s.reap || s.rttl)) {
+      return env.fail('RULE_APPEND failed (Invalid argument): recent --set/--remove take no --seconds, --hitcount, --reap or --rttl', 'E_RULE')
+    }
     if (s.hitcount !== undefined && s.hitcount > 255) return env.fail('RULE_APPEND failed (Invalid argument): hitcount too large')
     const m: Match = { kind: 'recent', command: s.command, invert: s.invert, name: s.name, reap: s.reap, rttl: s.rttl, mask: s.mask, side: s.side }
     if (s.seconds !== undefined) m.seconds = s.seconds

@@ -62,7 +62,7 @@ interface Instance {
   name: string
   def: ExtDef | null
   state: any
-  seen: Set<string>
+  seen: string[]
   /** verbatim tokens for unmodelled extensions */
   args?: string[]
 }
@@ -79,6 +79,8 @@ interface TargetSlot {
 export interface LineContext {
   table: TableName
   line: number
+  /** keep rule counters (`-c` / `[p:b]`) */
+  counters?: boolean
   /** accept kube-proxy test-fixture style unquoted multi-word `--comment` values */
   lenient?: boolean
 }
@@ -86,6 +88,17 @@ export interface LineContext {
 /** Convert a parsed command line's tokens into a command with its expanded rules. Returns null for `-6` lines. */
 export function parseCommandLine (tokens: string[], columns: number[], ctx: LineContext, counters?: Counters): ParsedCommand | null {
   return new LineParser(tokens, columns, ctx, counters).run()
+}
+
+class LineEnv implements ParseEnv {
+  table: TableName = 'filter'
+  chain = ''
+  proto: number | undefined
+  protoInvert = false
+  constructor (private readonly parser: LineParser) {}
+  fail (reason: string, code?: NetfilterErrorCode): never {
+    return this.parser.fail(reason, code)
+  }
 }
 
 class LineParser {
@@ -266,7 +279,7 @@ class LineParser {
 
   private newMatch (name: string): Instance {
     const def = MATCHES.get(name) ?? null
-    const inst: Instance = { name, def, state: def?.init(), seen: new Set() }
+    const inst: Instance = { name, def, state: def?.init(), seen: [] }
     if (def === null) {
       inst.args = []
       this.openVerbatim = inst
@@ -279,7 +292,7 @@ class LineParser {
     const def = inst.def!
     const env = this.env()
     if (this.invert && !o.invert) this.fail(`${def.name}: option "--${o.name}" cannot be inverted.`)
-    if (inst.seen.has(o.id) && o.repeat !== true) {
+    if (o.repeat !== true && inst.seen.includes(o.id)) {
       this.fail(o.onceMsg ?? `${def.name}: option "--${optName(def, o.id)}" can only be used once.`)
     }
     let arg = ''
@@ -291,20 +304,21 @@ class LineParser {
         arg = arg + '\u0000' + second
       }
     } else if (inline !== undefined) this.fail(`option "--${o.name}" doesn't allow an argument`)
-    inst.seen.add(o.id)
+    if (o.repeat !== true || !inst.seen.includes(o.id)) inst.seen.push(o.id)
     def.parse(inst.state, o, arg, this.invert, env)
     this.invert = false
     if (def.name === 'comment') this.lastComment = inst.state
   }
 
+  private envObj: LineEnv | undefined
+
   private env (): ParseEnv {
-    return {
-      table: this.ctx.table,
-      chain: this.chain ?? '',
-      proto: this.proto,
-      protoInvert: this.protoInv,
-      fail: (reason, code) => this.fail(reason, code)
-    }
+    const e = this.envObj ?? (this.envObj = new LineEnv(this))
+    e.table = this.ctx.table
+    e.chain = this.chain ?? ''
+    e.proto = this.proto
+    e.protoInvert = this.protoInv
+    return e
   }
 
   private noInvert (code: string): void {
@@ -417,9 +431,9 @@ class LineParser {
         if (code === 'g') {
           if (def !== undefined || VERBATIM_TARGETS.has(name)) this.fail(`goto '${name}' is not a chain`)
         } else if (def !== undefined) {
-          inst = { name, def, state: def.init(), seen: new Set() }
+          inst = { name, def, state: def.init(), seen: [] }
         } else if (VERBATIM_TARGETS.has(name)) {
-          inst = { name, def: null, state: undefined, seen: new Set(), args: [] }
+          inst = { name, def: null, state: undefined, seen: [], args: [] }
           this.openVerbatim = inst
         }
         this.target = { name, isGoto: code === 'g', inst, column: this.col }
@@ -440,7 +454,7 @@ class LineParser {
         if (b === undefined) this.fail('-c requires packet and byte counter')
         if (!/^[0-9]{1,20}$/.test(arg!)) this.fail('-c packet counter not numeric')
         if (!/^[0-9]{1,20}$/.test(b)) this.fail('-c byte counter not numeric')
-        this.counters = { packets: BigInt(arg!), bytes: BigInt(b) }
+        if (this.ctx.counters === true) this.counters = { packets: BigInt(arg!), bytes: BigInt(b) }
         break
       }
       case 't':
@@ -477,6 +491,10 @@ class LineParser {
     if (this.inIface !== undefined && OUT_ONLY.has(chain)) this.fail(`Can't use -i with ${chain}`)
     if (this.outIface !== undefined && IN_ONLY.has(chain)) this.fail(`Can't use -o with ${chain}`)
     const env = this.env()
+    // iptables-nft refuses a negated match-everything address [exp]
+    for (const [list, inv] of [[this.src, this.srcInv], [this.dst, this.dstInv]] as const) {
+      if (inv && list !== undefined && list[0].mask === 0) this.fail(`RULE_APPEND failed (Invalid argument): rule in chain ${chain}`, 'E_RULE')
+    }
     const matches: Match[] = []
     for (const m of this.matches) {
       if (m.def === null) {
@@ -530,6 +548,9 @@ function addrMatch (a: { addr: number, mask: number }, invert: boolean): AddrMat
  * with `--tcp-option` or without any option stay where they are.
  */
 function mergePortMatches (matches: Match[]): void {
+  let n = 0
+  for (const m of matches) if (m.kind === 'tcp' || m.kind === 'udp') n++
+  if (n < 2) return
   for (const kind of ['tcp', 'udp'] as const) {
     let first = -1
     for (let k = 0; k < matches.length; k++) {

@@ -86,14 +86,7 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
       fail('E_PARSE', line.startsWith('COMMIT') ? 'COMMIT without a table' : 'no table specified (missing *table line)', lineNo, 1)
     }
     if (line === 'COMMIT') {
-      for (const j of pendingJumps) {
-        const c = cur.chains.get(j.chain)
-        if (c === undefined && opts.lenient === true && !isAnyBuiltin(j.chain)) {
-          cur.chains.set(j.chain, { name: j.chain, builtin: false, policy: null, rules: [] })
-          continue
-        }
-        if (c === undefined || c.builtin) fail('E_UNKNOWN_TARGET', `Chain '${j.chain}' does not exist`, j.line, j.column, j.chain)
-      }
+      if (pendingJumps.length > 0) checkJumps(cur, pendingJumps, opts.lenient === true)
       tables.set(cur.name, cur)
       cur = null
       continue
@@ -113,9 +106,8 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
     }
     const { tokens, columns } = tokenizeLine(line, lineNo, start)
     if (tokens.length === 0) continue
-    const cmd = parseCommandLine(tokens, columns, { table: cur.name, line: lineNo, lenient: opts.lenient }, counters)
+    const cmd = parseCommandLine(tokens, columns, { table: cur.name, line: lineNo, lenient: opts.lenient, counters: opts.counters }, counters)
     if (cmd === null) continue
-    if (opts.counters !== true) for (const r of cmd.rules) delete r.counters
     applyCommand(cur, cmd, lineNo)
     for (const j of cmd.jumps) pendingJumps.push({ chain: j.chain, line: lineNo, column: j.column })
   }
@@ -123,6 +115,25 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
     throw new NetfilterError({ code: 'E_COMMIT_EXPECTED', reason: `COMMIT expected at line ${lineNo + 1}`, line: lineNo + 1 })
   }
   return { tables }
+}
+
+/** At COMMIT (like iptables-nft): every jump/goto must name a user chain of the table. */
+function checkJumps (t: Table, pending: Array<{ chain: string, line: number, column: number }>, lenient: boolean): void {
+  for (const c of [...t.chains.values()]) {
+    for (const r of c.rules) {
+      const tg = r.target
+      if (tg === null || (tg.kind !== 'jump' && tg.kind !== 'goto')) continue
+      const to = t.chains.get(tg.chain)
+      if (to !== undefined && !to.builtin) continue
+      if (to === undefined && lenient && !isAnyBuiltin(tg.chain)) {
+        t.chains.set(tg.chain, { name: tg.chain, builtin: false, policy: null, rules: [] })
+        continue
+      }
+      const line = r.pos?.line ?? 0
+      const p = pending.find(j => j.line === line && j.chain === tg.chain)
+      fail('E_UNKNOWN_TARGET', `Chain '${tg.chain}' does not exist`, line, p?.column, tg.chain)
+    }
+  }
 }
 
 function validateNewChain (name: string, lineNo: number, column: number): void {

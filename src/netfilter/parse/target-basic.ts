@@ -60,7 +60,7 @@ export const rejectTarget = defineExt({
     s.with = hit[0]
   },
   finish (s: RejectS, env): Target {
-    if (env.table === 'nat' || wrongHook(env, ['INPUT', 'FORWARD', 'OUTPUT'])) return kernelRefuses(env)
+    if (env.table !== 'filter' || wrongHook(env, ['INPUT', 'FORWARD', 'OUTPUT'])) return kernelRefuses(env)
     if (s.with === 'tcp-reset' && (env.proto !== 6 || env.protoInvert)) return kernelRefuses(env)
     return { kind: 'REJECT', rejectWith: s.with }
   }
@@ -103,21 +103,28 @@ export const logTarget = defineExt({
   }
 })
 
-function rawOnly (name: 'TRACE' | 'NOTRACK'): ExtDef {
-  return defineExt({
-    name,
-    options: [],
-    init: () => ({}),
-    parse () {},
-    finish (_s, env): Target {
-      if (env.table !== 'raw') return kernelRefuses(env)
-      return { kind: name }
-    }
-  })
-}
+/** TRACE: iptables-nft turns it into `meta nftrace set 1`, accepted in any table [exp]. */
+export const traceTarget = defineExt({
+  name: 'TRACE',
+  options: [],
+  init: () => ({}),
+  parse () {},
+  finish (): Target {
+    return { kind: 'TRACE' }
+  }
+})
 
-export const traceTarget = rawOnly('TRACE')
-export const notrackTarget = rawOnly('NOTRACK')
+/** NOTRACK: raw table only (the kernel refuses it elsewhere) [exp]. */
+export const notrackTarget = defineExt({
+  name: 'NOTRACK',
+  options: [],
+  init: () => ({}),
+  parse () {},
+  finish (_s, env): Target {
+    if (env.table !== 'raw') return kernelRefuses(env)
+    return { kind: 'NOTRACK' }
+  }
+})
 
 interface CtS { notrack: boolean, args: string[] }
 

@@ -1,0 +1,59 @@
+/**
+ * Example operations shown as GraphiQL tabs (and run by the tests against the demo cluster): the
+ * seed note's NodePort service default/k8s-nginx-node with its endpoints and NodePort, its rules on
+ * every node, and a trace of a packet to the NodePort.
+ */
+export interface Example { name: string, query: string, variables?: Record<string, unknown> }
+
+export const EXAMPLES: Example[] = [
+  {
+    name: 'the seed NodePort service',
+    query: `# The seed note's NodePort service: spec, endpoints (with their pods) and its NodePort.
+query SeedService {
+  service(cluster: "demo", namespace: "default", name: "k8s-nginx-node") {
+    metadata { name namespace resourceVersion }
+    spec { type clusterIP ports { name protocol port targetPort nodePort } selector }
+    endpoints { addresses conditions { ready } nodeName pod { metadata { name } status { podIP } } }
+    nodePorts { port protocols field }
+  }
+}
+`
+  },
+  {
+    name: 'the demo cluster',
+    query: `# Everything in the demo cluster.
+query Demo {
+  cluster(name: "demo") {
+    spec { serviceCIDR clusterCIDR nodePortRange kubeProxy { profile } }
+    nodes { items { metadata { name } spec { podCIDR } status { addresses { type address } } pods { metadata { name } } } }
+    services(namespace: "default") { items { metadata { name } spec { type clusterIP ports { port nodePort } } } }
+    nodePorts { range items { port namespace service field } }
+  }
+}
+`
+  }
+]
+
+/** Added when the route exists: the rules and trace examples (see plugin.ts). */
+export const RULES_EXAMPLE: Example = {
+  name: 'its iptables rules',
+  query: `# The seed service's chains and rules on every node, with provenance, and the node's nat table.
+query SeedRules {
+  service(cluster: "demo", namespace: "default", name: "k8s-nginx-node") {
+    rules { node chains { table chain owned rules { text provenance } } }
+  }
+  iptables(cluster: "demo", node: "vortex-dev", table: "nat", service: "default/k8s-nginx-node") { text }
+}
+`
+}
+
+export const TRACE_EXAMPLE: Example = {
+  name: 'a trace to the NodePort',
+  query: `# An external client reaches the NodePort 30136 on the node: every possible pod, with probabilities.
+query SeedTrace {
+  trace(cluster: "demo", packet: { protocol: TCP, destination: { address: "192.168.33.10", port: 30136 }, source: { external: { address: "192.168.33.1" } } }, options: { mode: all }) {
+    outcomes { outcome probability }
+  }
+}
+`
+}

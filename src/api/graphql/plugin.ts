@@ -1,0 +1,34 @@
+/**
+ * The GraphQL API: mercurius at POST/GET /graphql over the schema in schema.ts, the resolvers and
+ * loaders that call the same use cases as REST, query depth/cost limits, CSRF prevention (a simple
+ * cross-site form post cannot run an operation), and GraphiQL at /graphiql.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import mercurius from 'mercurius'
+import { SDL } from './schema.ts'
+import { resolvers, scalars, unionTypes } from './resolvers.ts'
+import { loaders } from './loaders.ts'
+import { buildContext } from './context.ts'
+import { defaultLimits, limitsRule, type QueryLimits } from './limits.ts'
+import { registerGraphiQL } from './graphiql.ts'
+import { EXAMPLES } from './examples.ts'
+
+export interface GraphQLPluginOptions {
+  limits?: Partial<QueryLimits>
+}
+
+const graphql: FastifyPluginAsyncTypebox<GraphQLPluginOptions> = async (app, opts) => {
+  const limits: QueryLimits = { ...defaultLimits(), ...opts.limits }
+  await app.register(mercurius, {
+    schema: SDL,
+    resolvers: { ...resolvers, ...unionTypes, ...scalars } as never,
+    loaders,
+    context: buildContext(app.store, limits) as never,
+    path: '/graphql',
+    graphiql: false,
+    csrfPrevention: true,
+    validationRules: [limitsRule(limits)]
+  })
+  registerGraphiQL(app, () => EXAMPLES)
+}
+export default graphql

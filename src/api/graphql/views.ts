@@ -1,0 +1,99 @@
+/**
+ * The rules, trace and standalone-engine fields. iptables views, cluster traces and netfilter traces
+ * go through the REST routes in-process (rest.ts) until their owners expose shared functions; the
+ * per-service rules are computed by the kube-proxy generator (the same `serviceRules` view REST uses)
+ * in a batch per cluster.
+ */
+import type { MercuriusContext } from 'mercurius'
+import type { Node, Service } from '../../cluster/model.ts'
+import { endpointSlicesOf } from '../../cluster/actions/index.ts'
+import { KubeProxyRulesCache, serviceRules, type NodeRules } from '../../cluster/kubeproxy/index.ts'
+import { memo, type ClusterSnapshot } from '../../store/index.ts'
+import { clusterOf, type Tagged } from './context.ts'
+import { limitError } from './errors.ts'
+import { seg, viaRest } from './rest.ts'
+
+type Ctx = MercuriusContext
+
+export interface IptablesArgs { format?: string | null, table?: string | null, service?: string | null, chain?: string | null }
+
+const CLUSTERS = '/api/v1/clusters'
+
+export async function iptables (ctx: Ctx, cluster: string, node: string, a: IptablesArgs): Promise<Record<string, unknown>> {
+  const format = a.format ?? 'save'
+  const query: Record<string, string> = { format }
+  if (a.table != null) query.table = a.table
+  if (a.service != null) query.service = a.service
+  if (a.chain != null) query.chain = a.chain
+  const r = await viaRest(ctx.app, { method: 'GET', url: `${CLUSTERS}/${seg(cluster)}/nodes/${seg(node)}/iptables`, query, accept: format === 'json' ? 'application/json' : 'text/plain' })
+  if (format === 'json') return { format, ...(r.json() as Record<string, unknown>) }
+  return { node, format, text: r.text }
+}
+
+/** Node rules per cluster generation, memoised on the snapshot (rendered once per node). */
+function nodeRules (snap: ClusterSnapshot, node: Node): NodeRules {
+  const cache = memo(snap, 'graphql:kubeproxy-cache', () => new KubeProxyRulesCache())
+  return memo(snap, `graphql:node-rules:${node.metadata.name}`, () => cache.render({
+    settings: snap.cluster.settings,
+    node,
+    nodes: snap.nodes,
+    services: snap.services,
+    endpointSlices: endpointSlicesOf(snap)
+  }, snap.generation))
+}
+
+/** Loader: Service.rules(node) — per node, the service's chains and rules with provenance. */
+export async function serviceRulesBatch (queries: Array<{ obj: Tagged<Service>, params: { node?: string | null } }>, ctx: Ctx): Promise<unknown[]> {
+  const snaps = new Map<string, ClusterSnapshot>()
+  for (const q of queries) {
+    const c = clusterOf(q.obj)
+    if (!snaps.has(c)) snaps.set(c, await ctx.kns.snapshot(c))
+  }
+  return queries.map(q => {
+    const snap = snaps.get(clusterOf(q.obj))!
+    const key = `${q.obj.metadata.namespace ?? 'default'}/${q.obj.metadata.name}`
+    const nodes = q.params.node == null ? snap.nodes : snap.nodes.filter(n => n.metadata.name === q.params.node)
+    return nodes.map(n => ({ node: n.metadata.name, chains: serviceRules(nodeRules(snap, n), key) }))
+  })
+}
+
+export interface TraceArgs {
+  cluster: string
+  packet: { protocol: string, destination: Record<string, unknown>, source: Record<string, unknown> }
+  options?: { mode?: string, seed?: number, reply?: boolean, detail?: string, advanceSeconds?: number, maxBranches?: number } | null
+}
+
+/** The branch budget of an all-mode trace: the caller's, never above the server's limit. */
+function capBranches (ctx: Ctx, asked: number | undefined): number {
+  const cap = ctx.kns.limits.maxTraceBranches
+  if (asked !== undefined && asked > cap) {
+    throw limitError(`options.maxBranches ${asked} exceeds the limit of ${cap} branches for an all-mode trace over GraphQL`, 'TRACE_TOO_MANY_BRANCHES', { maxBranches: cap })
+  }
+  return asked ?? cap
+}
+
+const plain = (v: unknown): unknown => v == null ? v : JSON.parse(JSON.stringify(v))
+
+export async function trace (ctx: Ctx, a: TraceArgs): Promise<unknown> {
+  const { maxBranches, ...options } = (plain(a.options) ?? {}) as NonNullable<TraceArgs['options']>
+  const limit = capBranches(ctx, maxBranches)
+  const body = { ...(plain(a.packet) as object), ...options }
+  const r = await viaRest(ctx.app, { method: 'POST', url: `${CLUSTERS}/${seg(a.cluster)}/traces`, payload: body })
+  const out = r.json() as { paths: unknown[], request: { mode: string } }
+  if (out.paths.length > limit) {
+    throw limitError(`the trace has ${out.paths.length} possible paths; at most ${limit} may be enumerated in mode all over GraphQL (use mode: sample, or raise options.maxBranches up to ${ctx.kns.limits.maxTraceBranches})`,
+      'TRACE_TOO_MANY_BRANCHES', { paths: out.paths.length, maxBranches: limit })
+  }
+  return out
+}
+
+export interface NetfilterArgs { ruleset: string, host: unknown, packet?: unknown, packets?: unknown[] | null, options?: Record<string, unknown> | null }
+
+export async function netfilterTrace (ctx: Ctx, a: NetfilterArgs): Promise<unknown> {
+  const options = { ...((plain(a.options) ?? {}) as Record<string, unknown>) }
+  options.maxBranches = capBranches(ctx, typeof options.maxBranches === 'number' ? options.maxBranches : undefined)
+  const body: Record<string, unknown> = { ruleset: a.ruleset, host: plain(a.host), options }
+  if (a.packet != null) body.packet = plain(a.packet)
+  if (a.packets != null) body.packets = plain(a.packets)
+  return (await viaRest(ctx.app, { method: 'POST', url: '/api/v1/netfilter/traces', payload: body })).json()
+}

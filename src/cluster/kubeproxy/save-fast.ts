@@ -1,0 +1,264 @@
+/**
+ * Fast path of the `save` view for large clusters. Turns each generated restore line directly into
+ * its iptables-save form (for the option vocabulary kube-proxy uses; anything else falls back to the
+ * engine), caches the result per Service fragment, and composes the document with chains sorted the
+ * way iptables-save sorts them. Tests assert it is identical to the engine's parse + render.
+ */
+import { saveString } from '../../netfilter/quote.ts'
+import { parseRuleset } from '../../netfilter/parse/ruleset.ts'
+import { renderRule } from '../../netfilter/render/rule.ts'
+import { BUILTIN_CHAINS } from '../../netfilter/model.ts'
+import type { NodeRules } from './generate.ts'
+import { kernelProbability } from './probability.ts'
+import { tokenize } from './sort.ts'
+import { TABLE_ORDER, tableChains } from './document.ts'
+import type { KpTable, RuleRecord, ServiceFragment } from './types.ts'
+
+const CT_ORDER = ['INVALID', 'NEW', 'RELATED', 'ESTABLISHED', 'UNTRACKED', 'SNAT', 'DNAT']
+
+function hexNum (s: string): string {
+  return '0x' + Number.parseInt(s, s.startsWith('0x') ? 16 : 10).toString(16)
+}
+
+function markPair (s: string): [string, string] {
+  const [v, m] = s.split('/')
+  return [hexNum(v), m != null ? hexNum(m) : '0xffffffff']
+}
+
+function addr (a: string): string {
+  return a.includes('/') ? a : a.includes(':') ? `${a}/128` : `${a}/32`
+}
+
+interface M { name: string, opts: string[], rname?: string, cmd?: string, seconds?: string, reap?: boolean }
+
+/** iptables-save form of one restore rule line, or null if it uses an option outside the fast vocabulary. */
+export function canonicalLine (text: string): string | null {
+  const w = tokenize(text)
+  if (w[0] !== '-A') return null
+  const chain = w[1]
+  let src = ''
+  let dst = ''
+  let proto = ''
+  let protoName = ''
+  const ms: M[] = []
+  let target = ''
+  let cur: M | null = null
+  let neg = false
+  for (let i = 2; i < w.length; i++) {
+    const t = w[i]
+    if (t === '!') { neg = true; continue }
+    const n = neg ? ' !' : ''
+    neg = false
+    switch (t) {
+      case '-s': src = `${n} -s ${addr(w[++i])}`; break
+      case '-d': dst = `${n} -d ${addr(w[++i])}`; break
+      case '-p': protoName = w[++i]; proto = `${n} -p ${protoName}`; break
+      case '-m': cur = { name: w[++i], opts: [] }; ms.push(cur); break
+      case '-j': {
+        const tg = w[++i]
+        const rest = w.slice(i + 1)
+        i = w.length
+        if (tg === 'REJECT' && rest.length === 0) target = ' -j REJECT --reject-with icmp-port-unreachable'
+        else if (tg === 'MARK' && rest.length === 2) {
+          if (rest[0] === '--or-mark') { const v = hexNum(rest[1]); target = ` -j MARK --set-xmark ${v}/${v}` } else if (rest[0] === '--xor-mark') target = ` -j MARK --set-xmark ${hexNum(rest[1])}/0x0`
+          else if (rest[0] === '--set-xmark') { const [v, m] = markPair(rest[1]); target = ` -j MARK --set-xmark ${v}/${m}` } else return null
+        } else if (tg === 'DNAT' && rest.length === 2 && rest[0] === '--to-destination') target = ` -j DNAT --to-destination ${rest[1]}`
+        else if (tg === 'MASQUERADE' && (rest.length === 0 || (rest.length === 1 && rest[0] === '--random-fully'))) target = ` -j MASQUERADE${rest.length > 0 ? ' --random-fully' : ''}`
+        else if (rest.length === 0 && /^[A-Z][A-Z0-9-]*$/.test(tg) && tg !== 'MARK' && tg !== 'DNAT' && tg !== 'MASQUERADE') target = ` -j ${tg}`
+        else return null
+        break
+      }
+      default: {
+        if (cur == null) return null
+        const m: M = cur
+        switch (t) {
+          case '--comment': if (m.name !== 'comment') return null; m.opts.push(` --comment ${saveString(w[++i])}`); break
+          case '--dport': {
+            // belongs to the explicitly loaded protocol match of the rule's protocol
+            const pm = ms.find(x => x.name === protoName && (x.name === 'tcp' || x.name === 'udp' || x.name === 'sctp'))
+            if (pm == null || protoName === '') return null
+            pm.opts.push(`${n} --dport ${w[++i]}`)
+            break
+          }
+          case '--src-type': case '--dst-type': if (m.name !== 'addrtype') return null; m.opts.push(`${n} ${t} ${w[++i]}`); break
+          case '--mode': if (m.name !== 'statistic' || w[i + 1] !== 'random') return null; m.opts.push(' --mode random'); i++; break
+          case '--probability': m.opts.push(`${n} --probability ${kernelProbability(w[++i])}`); break
+          case '--name': m.rname = w[++i]; break
+          case '--rcheck': m.cmd = 'rcheck'; break
+          case '--set': m.cmd = 'set'; break
+          case '--seconds': m.seconds = w[++i]; break
+          case '--reap': m.reap = true; break
+          case '--ctstate': {
+            if (m.name !== 'conntrack') return null
+            const states = w[++i].split(',')
+            m.opts.push(`${n} --ctstate ${CT_ORDER.filter(s => states.includes(s)).join(',')}`)
+            break
+          }
+          case '--mark': {
+            if (m.name !== 'mark') return null
+            const [v, mk] = markPair(w[++i])
+            m.opts.push(`${n} --mark ${v}${mk === '0xffffffff' ? '' : '/' + mk}`)
+            break
+          }
+          case '--physdev-is-in': if (m.name !== 'physdev') return null; m.opts.push(`${n} --physdev-is-in`); break
+          default: return null
+        }
+      }
+    }
+  }
+  let out = `-A ${chain}${src}${dst}${proto}`
+  for (const m of ms) {
+    if (m.name === 'recent') {
+      if (m.rname == null) return null
+      if (m.cmd === 'rcheck') out += ` -m recent --rcheck${m.seconds != null ? ` --seconds ${m.seconds}` : ''}${m.reap === true ? ' --reap' : ''} --name ${m.rname} --mask 255.255.255.255 --rsource`
+      else if (m.cmd === 'set') out += ` -m recent --set --name ${m.rname} --mask 255.255.255.255 --rsource`
+      else return null
+    } else if (m.name === 'nfacct') {
+      return null
+    } else out += ` -m ${m.name}${m.opts.join('')}`
+  }
+  return out + target
+}
+
+/** Engine fallback for one rule line (declares the chains it needs). */
+function engineLine (table: KpTable, r: RuleRecord): string {
+  const w = tokenize(r.text)
+  const j = w.indexOf('-j')
+  const decl = [r.chain, ...(j >= 0 && /^KUBE-/.test(w[j + 1]) ? [w[j + 1]] : [])]
+  const builtins = BUILTIN_CHAINS[table] as string[]
+  const doc = `*${table}\n${[...new Set(decl)].filter(c => !builtins.includes(c)).map(c => `:${c} - [0:0]\n`).join('')}${r.text}\nCOMMIT\n`
+  const rs = parseRuleset(doc)
+  const rule = rs.tables.get(table)!.chains.get(r.chain)!.rules[0]
+  return renderRule(r.chain, rule)
+}
+
+export function saveLine (r: RuleRecord): string {
+  return canonicalLine(r.text) ?? engineLine(r.table, r)
+}
+
+/** save lines of one fragment: entries in shared chains (in order) and the text of each chain it owns */
+interface FragSave {
+  shared: Array<{ table: KpTable, chain: string, text: string }>
+  own: Map<string, string>
+}
+
+const fragMemo = new WeakMap<ServiceFragment, FragSave>()
+
+function fragSave (f: ServiceFragment): FragSave {
+  let fs = fragMemo.get(f)
+  if (fs != null) return fs
+  const owned = new Set(f.natChains)
+  const shared: FragSave['shared'] = []
+  const own = new Map<string, string>()
+  for (const r of f.filterRules) shared.push({ table: 'filter', chain: r.chain, text: saveLine(r) + '\n' })
+  for (const r of f.natRules) {
+    const line = saveLine(r) + '\n'
+    if (owned.has(r.chain)) own.set(r.chain, (own.get(r.chain) ?? '') + line)
+    else shared.push({ table: 'nat', chain: r.chain, text: line })
+  }
+  fs = { shared, own }
+  fragMemo.set(f, fs)
+  return fs
+}
+
+const byName = (a: string, b: string): number => a < b ? -1 : a > b ? 1 : 0
+
+/** Incremental state for composing the save text of one node across renders. */
+export class SaveComposer {
+  private frags = new Set<ServiceFragment>()
+  /** per-Service nat chains, sorted, with their chain line and rule text */
+  private natChains: string[] = []
+  private natLines: string[] = []
+  private natTexts: string[] = []
+  private owner = new Map<string, ServiceFragment>()
+
+  private rebuild (fragments: ServiceFragment[]): void {
+    this.owner = new Map()
+    for (const f of fragments) for (const c of f.natChains) this.owner.set(c, f)
+    this.natChains = [...this.owner.keys()].sort(byName)
+    this.natLines = this.natChains.map(c => `:${c} - [0:0]\n`)
+    this.natTexts = this.natChains.map(c => fragSave(this.owner.get(c)!).own.get(c) ?? '')
+  }
+
+  private update (fragments: ServiceFragment[]): void {
+    const next = new Set(fragments)
+    const removed: ServiceFragment[] = []
+    const added: ServiceFragment[] = []
+    for (const f of this.frags) if (!next.has(f)) removed.push(f)
+    for (const f of fragments) if (!this.frags.has(f)) added.push(f)
+    this.frags = next
+    if (removed.length + added.length > 64) { this.rebuild(fragments); return }
+    const find = (c: string): number => {
+      let lo = 0
+      let hi = this.natChains.length
+      while (lo < hi) { const mid = (lo + hi) >> 1; if (this.natChains[mid] < c) lo = mid + 1; else hi = mid }
+      return lo
+    }
+    for (const f of removed) {
+      for (const c of f.natChains) {
+        if (this.owner.get(c) !== f) continue
+        this.owner.delete(c)
+        const i = find(c)
+        if (this.natChains[i] === c) { this.natChains.splice(i, 1); this.natLines.splice(i, 1); this.natTexts.splice(i, 1) }
+      }
+    }
+    for (const f of added) {
+      const fs = fragSave(f)
+      for (const c of f.natChains) {
+        this.owner.set(c, f)
+        const i = find(c)
+        const text = fs.own.get(c) ?? ''
+        if (this.natChains[i] === c) { this.natTexts[i] = text; continue }
+        this.natChains.splice(i, 0, c)
+        this.natLines.splice(i, 0, `:${c} - [0:0]\n`)
+        this.natTexts.splice(i, 0, text)
+      }
+    }
+  }
+
+  /** iptables-save text (`date` already in ctime form). */
+  compose (nr: NodeRules, date: string): string {
+    this.update(nr.fragments)
+    const out: string[] = []
+    const fss = nr.fragments.map(fragSave)
+    for (const t of TABLE_ORDER) {
+      const builtins = BUILTIN_CHAINS[t] as string[]
+      const restoreTop = t === 'filter' ? nr.top.filterChains : t === 'nat' ? nr.top.natChains : []
+      const restoreSet = new Set(restoreTop)
+      const staticChains = nr.static.chains.filter(c => c.table === t).map(c => c.chain)
+      const statics = nr.static.rules.filter(r => r.table === t && !restoreSet.has(r.chain))
+      const head = t === 'filter' ? nr.top.filterHead : t === 'nat' ? nr.top.natHead : []
+      const tail = t === 'filter' ? nr.top.filterTail : t === 'nat' ? nr.top.natTail : []
+      const hasOwn = t === 'nat' && this.natChains.length > 0
+      if (staticChains.length === 0 && restoreTop.length === 0 && statics.length === 0 && !hasOwn) continue
+      const sharedText = new Map<string, string[]>()
+      const push = (c: string, s: string): void => { let a = sharedText.get(c); if (a == null) sharedText.set(c, a = []); a.push(s) }
+      for (const r of statics) push(r.chain, saveLine(r) + '\n')
+      for (const r of head) push(r.chain, saveLine(r) + '\n')
+      for (const fs of fss) for (const e of fs.shared) if (e.table === t) push(e.chain, e.text)
+      for (const r of tail) push(r.chain, saveLine(r) + '\n')
+      const sharedUsers = [...new Set([...staticChains, ...restoreTop])].filter(c => !builtins.includes(c) && !(t === 'nat' && this.owner.has(c))).sort(byName)
+      out.push(`# Generated by iptables-save v1.8.9 (nf_tables) on ${date}\n*${t}\n`)
+      for (const b of builtins) out.push(`:${b} ACCEPT [0:0]\n`)
+      const own = t === 'nat' ? this.natChains : []
+      // chain lines, merged in name order
+      let i = 0
+      let j = 0
+      while (i < sharedUsers.length || j < own.length) {
+        if (j >= own.length || (i < sharedUsers.length && sharedUsers[i] < own[j])) out.push(`:${sharedUsers[i++]} - [0:0]\n`)
+        else out.push(this.natLines[j++])
+      }
+      for (const b of builtins) { const a = sharedText.get(b); if (a != null) for (const x of a) out.push(x) }
+      i = 0
+      j = 0
+      while (i < sharedUsers.length || j < own.length) {
+        if (j >= own.length || (i < sharedUsers.length && sharedUsers[i] < own[j])) {
+          const a = sharedText.get(sharedUsers[i++])
+          if (a != null) for (const x of a) out.push(x)
+        } else out.push(this.natTexts[j++])
+      }
+      out.push(`COMMIT\n# Completed on ${date}\n`)
+    }
+    return out.join('')
+  }
+}

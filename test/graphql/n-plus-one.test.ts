@@ -1,0 +1,96 @@
+/**
+ * No N+1: a nested query over every service of a cluster (services → endpoints → pods → nodes, the
+ * NodePort rows of each service, its slices) costs a constant number of database queries, the same
+ * for 10 and for 100 services. Queries are counted where every Prisma query reaches SQLite: the
+ * better-sqlite3 adapter prepares one statement per query (Database.prototype.prepare).
+ */
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import Database from 'better-sqlite3'
+import { build, type Built } from '../helper.ts'
+import { gqlData } from './helper.ts'
+
+const proto = (Database as unknown as { prototype: { prepare: (...a: unknown[]) => unknown } }).prototype
+const original = proto.prepare
+let count = 0
+const sqls: string[] = []
+
+function manifest (n: number): string {
+  const docs: string[] = [
+    'apiVersion: v1\nkind: Node\nmetadata: {name: n1}\nstatus: {addresses: [{type: InternalIP, address: 192.168.0.11}]}',
+    'apiVersion: v1\nkind: Node\nmetadata: {name: n2}\nstatus: {addresses: [{type: InternalIP, address: 192.168.0.12}]}'
+  ]
+  for (let i = 0; i < n; i++) {
+    docs.push(`apiVersion: v1\nkind: Service\nmetadata: {name: s${i}}\nspec: {type: NodePort, selector: {app: a${i}}, ports: [{port: 80, targetPort: 8080}]}`)
+    for (let k = 0; k < 2; k++) {
+      docs.push(`apiVersion: v1\nkind: Pod\nmetadata: {name: p${i}-${k}, labels: {app: a${i}}}\nspec: {nodeName: n${k + 1}, containers: [{name: c, ports: [{containerPort: 8080}]}]}`)
+    }
+  }
+  return docs.join('\n---\n')
+}
+
+const NESTED = `query($c: String!) {
+  cluster(name: $c) {
+    services(namespace: "default") {
+      items {
+        metadata { name }
+        nodePorts { port field }
+        endpointSlices { metadata { name } }
+        endpoints { addresses pod { metadata { name } node { metadata { name } pods { metadata { name } } } } }
+      }
+    }
+  }
+}`
+
+describe('GraphQL nested lists are batched (no N+1)', () => {
+  let api: Built['api']
+  const hooks: Array<() => unknown> = []
+  before(async () => {
+    api = (await build({ after: (f) => { hooks.push(f) } })).api
+    proto.prepare = function (this: unknown, ...args: unknown[]) {
+      count++
+      sqls.push(String(args[0]).slice(0, 80))
+      return original.apply(this, args)
+    }
+    for (const [name, n] of [['small', 10], ['big', 100]] as const) {
+      await gqlData(api, `mutation { createCluster(cluster: { metadata: { name: "${name}" } }) { metadata { name } } }`)
+      const r = await gqlData(api, 'mutation($c: String!, $m: String!) { applyManifests(cluster: $c, manifests: $m) { results { action } } }', { c: name, m: manifest(n) })
+      assert.equal(r.applyManifests.results.length, 2 + 3 * n)
+    }
+  })
+  after(async () => {
+    proto.prepare = original
+    for (const h of hooks) await h()
+  })
+
+  const measure = async (cluster: string): Promise<{ queries: number, data: any }> => {
+    count = 0
+    sqls.length = 0
+    const data = await gqlData(api, NESTED, { c: cluster })
+    return { queries: count, data }
+  }
+
+  it('the counter sees real queries (a REST read of the NodePort table is one or more)', async () => {
+    count = 0
+    const r = await api.get('/api/v1/clusters/big/nodeports')
+    assert.equal(r.status, 200)
+    assert.ok(count >= 1, 'prepare() is called for a query')
+  })
+
+  it('100 services cost the same number of queries as 10, and few', async () => {
+    const small = await measure('small')
+    const big = await measure('big')
+    assert.equal(small.data.cluster.services.items.length, 10)
+    assert.equal(big.data.cluster.services.items.length, 100)
+    for (const s of big.data.cluster.services.items) {
+      assert.equal(s.nodePorts.length, 1)
+      assert.equal(s.endpoints.length, 2)
+      for (const e of s.endpoints) assert.ok(e.pod.node.pods.length >= 100, 'pods of the endpoint\'s node')
+    }
+    assert.equal(big.queries, small.queries, `10 services: ${small.queries} queries, 100 services: ${big.queries} (${JSON.stringify(sqls)})`)
+    assert.ok(big.queries <= 8, `at most a cluster snapshot and a NodePort table: ${big.queries} queries`)
+    // a second identical query hits the per-generation snapshot: only the NodePort table is read again
+    const again = await measure('big')
+    assert.ok(again.queries <= big.queries)
+  })
+})
