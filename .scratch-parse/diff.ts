@@ -65,6 +65,7 @@ const tableArb = fc.constantFrom('filter', 'nat', 'mangle', 'raw').chain(table =
 
 
 const samples = fc.sample(tableArb, { numRuns: Number(process.argv[2] ?? 100), seed: Number(process.argv[3] ?? 1) })
+const records: Array<{ input: string, kernel: string | null }> = []
 let same = 0, diff = 0, bothErr = 0, weErr = 0, theyErr = 0
 spawnSync('ip', ['netns', 'add', 'kns-parse'])
 for (const input of samples) {
@@ -78,6 +79,7 @@ for (const input of samples) {
     const table = input.slice(1, input.indexOf('\n'))
     theirs = spawnSync('ip', ['netns', 'exec', 'kns-parse', 'iptables-save', '-t', table], { encoding: 'utf8' }).stdout.split('\n').filter(l => !l.startsWith('#')).join('\n')
   }
+  records.push({ input, kernel: theirs })
   if (ours === null && theirs === null) bothErr++
   else if (ours === null) { weErr++; console.log('WE ERR:', oursErr, '\n', input) }
   else if (theirs === null) {
@@ -93,4 +95,5 @@ for (const input of samples) {
   }
 }
 spawnSync('ip', ['netns', 'del', 'kns-parse'])
+if (process.argv[4]) writeFileSync(process.argv[4], JSON.stringify(records, null, 0).replace(/\},\{/g, '},\n{') + '\n')
 console.log({ same, diff, bothErr, weErr, theyErr })

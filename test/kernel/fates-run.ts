@@ -70,7 +70,7 @@ export function balanceVerdict (n: number, expected: Record<string, number>, obs
   return null
 }
 
-export async function runClusterFates (lab: Lab, api: EngineApi, c: RandomCluster, opts: { balanceN?: number, maxBalance?: number, requests?: ClusterRequest[] } = {}): Promise<FateReport> {
+export async function runClusterFates (lab: Lab, api: EngineApi, c: RandomCluster, opts: { balanceN?: number, maxBalance?: number, requests?: ClusterRequest[], parallel?: boolean } = {}): Promise<FateReport> {
   const spec = clusterTopology(c)
   const topo = await buildTopology(lab, spec)
   const rulesByNode = new Map<string, string>()
@@ -93,7 +93,7 @@ export async function runClusterFates (lab: Lab, api: EngineApi, c: RandomCluste
   })
   const results: Result[] = new Array(reqs.length)
   await Promise.all([...groups.entries()].map(async ([ns, idx]) => {
-    const res = await send(lab, ns, idx.map(i => ({ proto: reqs[i].proto, host: reqs[i].dst, port: reqs[i].port, timeoutMs: 1500 })), { parallel: true })
+    const res = await send(lab, ns, idx.map(i => ({ proto: reqs[i].proto, host: reqs[i].dst, port: reqs[i].port, timeoutMs: 1500 })), { parallel: opts.parallel ?? true })
     idx.forEach((i, k) => { results[i] = res[k] })
   }))
   let balanced = 0

@@ -123,7 +123,7 @@ export async function buildTopology (lab: Lab, spec: TopologySpec): Promise<Topo
       servers.set(node.name, lab.spawn(nodeNs.get(node.name)!, [process.execPath, AGENT, 'serve', node.name, node.hostTcpPorts!.join(','), '-']))
     }
   }
-  await Promise.all([...servers.values()].map(async s => await s.waitFor(o => o.includes('READY'), 15_000)))
+  await Promise.all([...servers.values()].map(async s => await s.waitFor(o => o.includes('READY'), 30_000)))
   return { spec, clientNs, nodeNs, podNs, servers }
 }
 

@@ -43,7 +43,7 @@ export async function send (lab: Lab, ns: string, reqs: Request[], opts: { paral
   let c = perLab.get(ns)
   if (c === undefined) {
     const bg = lab.spawn(ns, [process.execPath, AGENT, 'repl'])
-    await bg.waitFor(o => o.includes('READY\n'))
+    await bg.waitFor(o => o.includes('READY\n'), 30_000)
     c = { bg, seen: bg.out().indexOf('READY\n') + 6 }
     perLab.set(ns, c)
   }

@@ -154,7 +154,7 @@ test('random rulesets and packets never crash the evaluator; all-mode probabilit
     try { prepared = prepareRuleset(parseRuleset(bigText(rules))) } catch (e) { if ((e as Error).name === 'NetfilterError') return; throw e }
     const st = createEngineState({ seed: 5 })
     for (const q of pkts) {
-      const pkt: Packet = { src: q.src, dst: q.dst, proto: q.proto, sport: 1000, dport: 80, tcpFlags: q.flags, fragment: q.fragment, ...(q.local ? {} : { inIface: q.inIface }) }
+      const pkt: Packet = { src: q.src, dst: q.dst, proto: q.proto, sport: 1000, dport: 80, tcpFlags: [...q.flags], fragment: q.fragment, ...(q.local ? {} : { inIface: q.inIface }) }
       for (const detail of ['full', 'matched'] as const) {
         const r = evaluatePacket(prepared, host, pkt, st, { detail })
         assert.ok(typeof r.outcome.kind === 'string')

@@ -115,7 +115,7 @@ test('LOG is non-terminal and produces a kernel-style line', () => {
   const r = run(p, tcpIn({ mac: '00:11:22:33:44:55:66:77:88:99:aa:bb:08:00', id: 7 }))
   assert.equal(r.outcome.kind, 'DROPPED')
   const log = r.steps.find(s => s.type === 'log')
-  assert.ok(log !== undefined)
+  assert.ok(log !== undefined && log.type === 'log')
   assert.equal(log.message, 'in: IN=eth0 OUT= MAC=00:11:22:33:44:55:66:77:88:99:aa:bb:08:00 SRC=192.168.1.5 DST=192.168.1.1 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=7 DF PROTO=TCP SPT=40000 DPT=80 WINDOW=64240 RES=0x00 SYN URGP=0 ')
 })
 

@@ -83,3 +83,13 @@ test('seed note: real iptables-save lines re-render identically', () => {
   const outLines = out.split('\n').filter(l => l.startsWith('-A '))
   assert.deepEqual([...outLines].sort(), [...lines].sort())
 })
+
+// iptables-save output captured from the real iptables-restore/iptables-save v1.8.9 (nf_tables) for
+// the kube-proxy expected rulesets (nfacct matches removed: they need nfacct objects to exist).
+for (const f of kubeFiles.filter(n => n.startsWith('kube-proxy-expected-'))) {
+  test(`kube-proxy ${f}: identical to the real iptables-save output`, () => {
+    const input = readFileSync(join(KUBE, f), 'utf8').replace(/ -m nfacct --nfacct-name [a-z_]+/g, '')
+    const kernel = readFileSync(new URL(`./fixtures/${f.replace(/\.txt$/, '')}.nft-save.out`, import.meta.url), 'utf8')
+    assert.equal(renderRuleset(parseRuleset(input)), stripHeaders(kernel))
+  })
+}

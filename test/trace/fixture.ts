@@ -122,3 +122,9 @@ export function byPod (t: TraceBody, pod: string): Outcome {
   assert.ok(o !== undefined, `no outcome for ${pod}: ${t.summary}`)
   return o
 }
+
+/** A hooks object whose cleanups run when `run()` is called (from a top-level `after`). */
+export function cleanups (): { after: (fn: () => Promise<void> | void) => void, run: () => Promise<void> } {
+  const fns: Array<() => Promise<void> | void> = []
+  return { after: (fn) => { fns.push(fn) }, run: async () => { for (const f of fns.reverse()) await f() } }
+}

@@ -51,8 +51,13 @@ export const TRACE_EXAMPLE: Example = {
   name: 'a trace to the NodePort',
   query: `# An external client reaches the NodePort 30136 on the node: every possible pod, with probabilities.
 query SeedTrace {
-  trace(cluster: "demo", packet: { protocol: TCP, destination: { address: "192.168.33.10", port: 30136 }, source: { external: { address: "192.168.33.1" } } }, options: { mode: all }) {
-    outcomes { outcome probability }
+  trace(cluster: "demo", packet: { protocol: TCP, destination: { address: "192.168.33.10", port: 30136 }, source: { address: "192.168.33.1" } }, options: { mode: all }) {
+    summary
+    outcomes { outcome probability pod address seenSource masqueraded reply { from reachedClient } }
+    paths {
+      probability
+      hops { node hooks steps { table chain n rule verdict explanation provenance { service servicePort endpoint field } } }
+    }
   }
 }
 `

@@ -60,6 +60,7 @@ function measure (w: Walk, type: GraphQLNamedType | undefined, set: SelectionSet
       const def = type != null && (isObjectType(type) || isInterfaceType(type)) ? type.getFields()[name] : undefined
       const own = type == null ? 1 : (FIELD_COST[`${type.name}.${name}`] ?? 1)
       cost += own
+      maxDepth = Math.max(maxDepth, depth + 1)
       if (sel.selectionSet != null) {
         const isList = def != null && isListType(getNullableType(def.type))
         const sub = measure(w, def == null ? undefined : getNamedType(def.type), sel.selectionSet, depth + 1, seen)

@@ -58,6 +58,8 @@ export const resolvers = guarded({
       tag(await getService(store(ctx), a.cluster, a.namespace, a.name), a.cluster),
     iptables: async (_: unknown, a: IptablesArgs & { cluster: string, node: string }, ctx: Ctx) => await iptables(ctx, a.cluster, a.node, a),
     trace: async (_: unknown, a: TraceArgs, ctx: Ctx) => await trace(ctx, a),
+    traceAffinity: async (_: unknown, a: { cluster: string }, ctx: Ctx) =>
+      (await viaRest(ctx.app, { method: 'GET', url: `/api/v1/clusters/${seg(a.cluster)}/traces/affinity` })).json(),
     netfilterTrace: async (_: unknown, a: NetfilterArgs, ctx: Ctx) => await netfilterTrace(ctx, a)
   },
 
@@ -110,8 +112,7 @@ export const resolvers = guarded({
       return tag((await replaceService(store(ctx), a.cluster, a.namespace, a.name, structuredClone(next))).object, a.cluster)
     },
     resetAffinity: async (_: unknown, a: { cluster: string }, ctx: Ctx) => {
-      await viaRest(ctx.app, { method: 'DELETE', url: `/api/v1/clusters/${seg(a.cluster)}/affinity` })
-      return { cluster: a.cluster }
+      return (await viaRest(ctx.app, { method: 'DELETE', url: `/api/v1/clusters/${seg(a.cluster)}/traces/affinity` })).json()
     }
   }
 })

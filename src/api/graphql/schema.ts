@@ -281,7 +281,10 @@ type TraceRequestEcho { protocol: String! source: TraceSourceEcho! destination: 
 type TraceMeta { cluster: String! generation: Int! profile: String! }
 "REST POST .../traces"
 type Trace { kind: String! apiVersion: String! metadata: TraceMeta! request: TraceRequestEcho! summary: String! outcomes: [TraceOutcome!]! paths: [TracePath!]! }
-type AffinityReset { cluster: String! }
+type AffinityEntry { node: String! "recent list (KUBE-SEP chain)" list: String! client: String! lastSeen: Float! }
+type AffinityClock { now: Float! }
+"REST GET/DELETE .../traces/affinity"
+type TraceAffinity { kind: String! apiVersion: String! cluster: String! clock: AffinityClock! entries: [AffinityEntry!]! "entries removed by a reset" removed: Int }
 
 # ---- standalone netfilter engine --------------------------------------------------------------
 "REST POST /api/v1/netfilter/traces (host, packet, options as the REST body; JSON)"
@@ -297,6 +300,8 @@ type Query {
   iptables(cluster: String!, node: String!, format: IptablesFormat = save, table: String, service: String, chain: String): IptablesView!
   "a packet's journey through the cluster (REST POST .../traces)"
   trace(cluster: String!, packet: TracePacketInput!, options: TraceOptionsInput): Trace!
+  "the session-affinity state sample traces recorded"
+  traceAffinity(cluster: String!): TraceAffinity!
   "a packet through a standalone ruleset (REST POST /api/v1/netfilter/traces); host, packet(s), options as in REST"
   netfilterTrace(ruleset: String!, host: JSON!, packet: JSON, packets: [JSON!], options: JSON): NetfilterTrace!
 }
@@ -319,6 +324,6 @@ type Mutation {
   "sets status.loadBalancer.ingress (there is no cloud controller to do it)"
   setLoadBalancerIngress(cluster: String!, namespace: String!, name: String!, ingress: [LoadBalancerIngressInput!]!): Service!
   "forgets the cluster's session-affinity (recent) state"
-  resetAffinity(cluster: String!): AffinityReset!
+  resetAffinity(cluster: String!): TraceAffinity!
 }
 `

@@ -215,20 +215,19 @@ function matchRecent (m: Extract<Match, { kind: 'recent' }>, ctx: Ctx): Tri {
 
 function matchOne (m: Match, ctx: Ctx, pr: PRule): Tri {
   const p = ctx.pkt
-  const fail = (w: () => string): Tri => { if (ctx.explain) ctx.why = w(); return MISS }
   switch (m.kind) {
     case 'comment': return HIT
     case 'tcp': case 'udp': case 'sctp': {
       const want = m.kind === 'tcp' ? 6 : m.kind === 'udp' ? 17 : 132
-      if (p.proto !== want) return fail(() => `-m ${m.kind}: packet is ${protoName(p.proto)}`)
-      if (p.fragment) return fail(() => `-m ${m.kind}: non-first fragment has no ports`)
+      if (p.proto !== want) { if (ctx.explain) ctx.why = `-m ${m.kind}: packet is ${protoName(p.proto)}`; return MISS }
+      if (p.fragment) { if (ctx.explain) ctx.why = `-m ${m.kind}: non-first fragment has no ports`; return MISS }
       if (m.sport !== undefined && !portOk(m.sport, p.sport, '--sport', ctx)) return MISS
       if (m.dport !== undefined && !portOk(m.dport, p.dport, '--dport', ctx)) return MISS
       if (m.kind === 'tcp') {
         if (m.tcpFlags !== undefined) {
           const ok = ((p.tcpFlags & m.tcpFlags.value.mask) === m.tcpFlags.value.comp) !== m.tcpFlags.invert
           if (!ok) {
-            return fail(() => `${bang(m.tcpFlags!.invert)}--tcp-flags ${tcpFlagNames(m.tcpFlags!.value.mask).join(',') || 'NONE'} ${tcpFlagNames(m.tcpFlags!.value.comp).join(',') || 'NONE'} ≠ flags ${tcpFlagNames(p.tcpFlags).join(',') || 'NONE'}`)
+            { if (ctx.explain) ctx.why = `${bang(m.tcpFlags!.invert)}--tcp-flags ${tcpFlagNames(m.tcpFlags!.value.mask).join(',') || 'NONE'} ${tcpFlagNames(m.tcpFlags!.value.comp).join(',') || 'NONE'} ≠ flags ${tcpFlagNames(p.tcpFlags).join(',') || 'NONE'}`; return MISS }
           }
         }
         if (m.tcpOption !== undefined) { ctx.why = '--tcp-option: TCP options are not modelled'; return UNKNOWN }
@@ -236,26 +235,26 @@ function matchOne (m: Match, ctx: Ctx, pr: PRule): Tri {
       return HIT
     }
     case 'icmp': {
-      if (p.proto !== 1) return fail(() => `-m icmp: packet is ${protoName(p.proto)}`)
-      if (p.fragment) return fail(() => '-m icmp: non-first fragment')
+      if (p.proto !== 1) { if (ctx.explain) ctx.why = `-m icmp: packet is ${protoName(p.proto)}`; return MISS }
+      if (p.fragment) { if (ctx.explain) ctx.why = '-m icmp: non-first fragment'; return MISS }
       const v = m.icmpType.value
       const hit = v === 'any' ? true : (p.icmpType === v.type && p.icmpCode >= v.codeMin && p.icmpCode <= v.codeMax)
       if (hit !== m.icmpType.invert) return HIT
-      return fail(() => `${bang(m.icmpType.invert)}--icmp-type ${v === 'any' ? 'any' : `${v.type}${v.codeMin === 0 && v.codeMax === 255 ? '' : '/' + v.codeMin}`} ${m.icmpType.invert ? 'but' : '≠'} ${p.icmpType}/${p.icmpCode}`)
+      { if (ctx.explain) ctx.why = `${bang(m.icmpType.invert)}--icmp-type ${v === 'any' ? 'any' : `${v.type}${v.codeMin === 0 && v.codeMax === 255 ? '' : '/' + v.codeMin}`} ${m.icmpType.invert ? 'but' : '≠'} ${p.icmpType}/${p.icmpCode}`; return MISS }
     }
     case 'multiport': {
-      if (!p.hasPorts || p.fragment) return fail(() => '-m multiport: packet has no ports')
+      if (!p.hasPorts || p.fragment) { if (ctx.explain) ctx.why = '-m multiport: packet has no ports'; return MISS }
       for (const r of m.ports) {
         const s = p.sport >= r.min && p.sport <= r.max
         const d = p.dport >= r.min && p.dport <= r.max
         const hit = m.direction === 'src' ? s : m.direction === 'dst' ? d : (s || d)
         if (hit) {
           if (!m.invert) return HIT
-          return fail(() => `! multiport ${m.direction} ${m.ports.map(rangeText).join(',')} but port matches`)
+          { if (ctx.explain) ctx.why = `! multiport ${m.direction} ${m.ports.map(rangeText).join(',')} but port matches`; return MISS }
         }
       }
       if (m.invert) return HIT
-      return fail(() => `multiport --${m.direction === 'src' ? 'sports' : m.direction === 'dst' ? 'dports' : 'ports'} ${m.ports.map(rangeText).join(',')} ∌ ${m.direction === 'src' ? p.sport : m.direction === 'dst' ? p.dport : `${p.sport}/${p.dport}`}`)
+      { if (ctx.explain) ctx.why = `multiport --${m.direction === 'src' ? 'sports' : m.direction === 'dst' ? 'dports' : 'ports'} ${m.ports.map(rangeText).join(',')} ∌ ${m.direction === 'src' ? p.sport : m.direction === 'dst' ? p.dport : `${p.sport}/${p.dport}`}`; return MISS }
     }
     case 'addrtype': {
       const dev = m.limitIfaceIn === true ? p.inIface : m.limitIfaceOut === true ? p.outIface : ''
@@ -296,14 +295,14 @@ function matchOne (m: Match, ctx: Ctx, pr: PRule): Tri {
     case 'mark': {
       const hit = ((p.mark & m.mask) >>> 0) === (m.value >>> 0)
       if (hit !== m.invert) return HIT
-      return fail(() => `${bang(m.invert)}--mark 0x${m.value.toString(16)}${m.mask >>> 0 === 0xffffffff ? '' : '/0x' + (m.mask >>> 0).toString(16)} ${m.invert ? 'but' : '≠'} mark 0x${p.mark.toString(16)}`)
+      { if (ctx.explain) ctx.why = `${bang(m.invert)}--mark 0x${m.value.toString(16)}${m.mask >>> 0 === 0xffffffff ? '' : '/0x' + (m.mask >>> 0).toString(16)} ${m.invert ? 'but' : '≠'} mark 0x${p.mark.toString(16)}`; return MISS }
     }
     case 'connmark': {
       const e = ctx.ct.entry
-      if (e === undefined) return fail(() => '-m connmark: packet has no conntrack entry')
+      if (e === undefined) { if (ctx.explain) ctx.why = '-m connmark: packet has no conntrack entry'; return MISS }
       const hit = ((e.mark & m.mask) >>> 0) === (m.value >>> 0)
       if (hit !== m.invert) return HIT
-      return fail(() => `${bang(m.invert)}connmark --mark 0x${m.value.toString(16)}/0x${(m.mask >>> 0).toString(16)} ${m.invert ? 'but' : '≠'} ctmark 0x${e.mark.toString(16)}`)
+      { if (ctx.explain) ctx.why = `${bang(m.invert)}connmark --mark 0x${m.value.toString(16)}/0x${(m.mask >>> 0).toString(16)} ${m.invert ? 'but' : '≠'} ctmark 0x${e.mark.toString(16)}`; return MISS }
     }
     case 'conntrack': {
       if (!matchConntrack(m, ctx)) return MISS
@@ -315,7 +314,7 @@ function matchOne (m: Match, ctx: Ctx, pr: PRule): Tri {
     case 'physdev': {
       // not bridged: true iff every used option is inverted
       const opts: Array<[Inv<unknown> | undefined, string]> = [[m.physdevIn, '--physdev-in'], [m.physdevOut, '--physdev-out'], [m.isIn, '--physdev-is-in'], [m.isOut, '--physdev-is-out'], [m.isBridged, '--physdev-is-bridged']]
-      for (const [o, name] of opts) if (o !== undefined && !o.invert) return fail(() => `${name}: packet is not bridged`)
+      for (const [o, name] of opts) if (o !== undefined && !o.invert) { if (ctx.explain) ctx.why = `${name}: packet is not bridged`; return MISS }
       return HIT
     }
     case 'unknown':

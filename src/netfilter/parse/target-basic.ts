@@ -91,8 +91,9 @@ export const logTarget = defineExt({
       s.level = lv
     } else if (o.id === 'prefix') {
       if (arg.length === 0) return env.fail('Argument must have a minimum length of 1 characters')
-      if (arg.length > 29) return env.fail('Maximum prefix length 29 for --log-prefix')
-      s.prefix = arg
+      // iptables-nft 1.8.9 accepts longer prefixes and keeps the first 29 characters (seen on the real
+      // tools; iptables-legacy refuses them with "Maximum prefix length 29 for --log-prefix").
+      s.prefix = arg.length > 29 ? arg.slice(0, 29) : arg
     } else s.flags.add(o.id)
   },
   finish (s: LogS): Target {

@@ -3,8 +3,12 @@
 import { BUILTIN_CHAINS, type Chain, type Counters, type Ruleset, type TableName } from '../model.ts'
 import { renderRule } from './rule.ts'
 
-/** Table order of iptables-save with the nf_tables backend. */
-export const NFT_TABLE_ORDER: TableName[] = ['raw', 'mangle', 'filter', 'security', 'nat']
+/**
+ * Table order of iptables-save with the nf_tables backend, as the real iptables 1.8.9 prints it on
+ * Linux 6.18 whatever order the tables were restored in (checked in a namespace: mangle, security,
+ * raw, filter, nat). The reference doc lists raw, mangle, filter, security, nat; the kernel wins.
+ */
+export const NFT_TABLE_ORDER: TableName[] = ['mangle', 'security', 'raw', 'filter', 'nat']
 /** Table order seen from iptables-legacy-save (module registration order on the reference system). */
 export const LEGACY_TABLE_ORDER: TableName[] = ['raw', 'mangle', 'nat', 'filter', 'security']
 
