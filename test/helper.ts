@@ -5,7 +5,6 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { TestContext } from 'node:test'
 import request from 'supertest'
 import { buildApp, type App, type BuildAppOptions } from '../src/api/app.ts'
 
@@ -16,7 +15,8 @@ export interface Built {
   databaseUrl: string
 }
 
-type Hooks = Pick<TestContext, 'after'> | { after: (fn: () => Promise<void> | void) => void }
+/** A node:test TestContext, or anything with `after` (suites collect hooks themselves). */
+export interface Hooks { after: (fn: () => Promise<void> | void) => unknown }
 
 export function tempDatabaseUrl (): { dir: string, databaseUrl: string } {
   const dir = mkdtempSync(join(tmpdir(), 'kubenetsim-test-'))

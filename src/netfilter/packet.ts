@@ -29,6 +29,8 @@ export interface Packet {
   icmpCode?: number
   /** ICMP echo identifier (used as the conntrack "port") */
   icmpId?: number
+  /** for ICMP errors (types 3, 4, 5, 11, 12): the quoted header of the packet that caused it; makes the error RELATED to its connection */
+  icmpEmbedded?: { src: string, dst: string, proto: Packet['proto'], sport?: number, dport?: number }
   /** input interface: set for packets arriving at the host (PREROUTING); absent for locally generated */
   inIface?: string
   /** skb->mark (default 0) */
@@ -94,6 +96,7 @@ export interface Pkt {
   icmpType: number
   icmpCode: number
   icmpId: number
+  embedded?: { src: number, dst: number, proto: number, sport: number, dport: number }
   inIface: string
   outIface: string
   mark: number
@@ -156,6 +159,13 @@ export function toPkt (p: Packet, local: boolean): Pkt {
     icmpType: p.icmpType ?? 8,
     icmpCode: p.icmpCode ?? 0,
     icmpId: p.icmpId ?? 0,
+    embedded: p.icmpEmbedded === undefined ? undefined : {
+      src: ipToU32(p.icmpEmbedded.src),
+      dst: ipToU32(p.icmpEmbedded.dst),
+      proto: protoNumber(p.icmpEmbedded.proto),
+      sport: port(p.icmpEmbedded.sport, 'embedded sport'),
+      dport: port(p.icmpEmbedded.dport, 'embedded dport')
+    },
     inIface: local ? '' : (p.inIface ?? ''),
     outIface: '',
     mark: (p.mark ?? 0) >>> 0,

@@ -67,11 +67,13 @@ async function unique<T> (table: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn()
   } catch (e) {
-    const err = e as { code?: string, meta?: { target?: unknown, driverAdapterError?: { cause?: { constraint?: { fields?: string[] } } } } }
+    const err = e as { code?: string, meta?: { target?: unknown, modelName?: string, driverAdapterError?: { cause?: { table?: string, constraint?: { fields?: string[] } } } } }
     if (err?.code === 'P2002') {
       const target = err.meta?.target
-      const fields = Array.isArray(target) ? target.map(String) : (err.meta?.driverAdapterError?.cause?.constraint?.fields ?? [])
-      throw new UniqueViolation(table, fields, e)
+      const cause = err.meta?.driverAdapterError?.cause
+      const fields = Array.isArray(target) ? target.map(String) : (cause?.constraint?.fields ?? [])
+      // nested writes touch several tables: the driver names the one whose index refused the row
+      throw new UniqueViolation(cause?.table ?? err.meta?.modelName ?? table, fields, e)
     }
     throw e
   }
@@ -89,6 +91,8 @@ export class AllocationCache {
   readonly #clusters = new Map<number, { ports: Map<number, number>, ips: Map<string, number> }>()
   /** clusters whose entry this transaction changed */
   readonly touched = new Set<number>()
+  /** cluster rows by name (id and settings never change; resourceVersion is as of caching) */
+  readonly records = new Map<string, ClusterRecord>()
 
   get (clusterId: number): { ports: Map<number, number>, ips: Map<string, number> } | undefined {
     return this.#clusters.get(clusterId)
@@ -101,6 +105,7 @@ export class AllocationCache {
 
   drop (clusterId: number): void {
     this.#clusters.delete(clusterId)
+    for (const [name, r] of this.records) if (r.id === clusterId) this.records.delete(name)
   }
 }
 
@@ -130,6 +135,22 @@ export class Repo {
   async findCluster (name: string): Promise<ClusterRecord | null> {
     const r = await this.db.cluster.findUnique({ where: { name } })
     return r == null ? null : toCluster(r)
+  }
+
+  /**
+   * The cluster's id and settings without a query when seen before (write paths use this; its
+   * resourceVersion may be stale, use findCluster for that).
+   */
+  async findClusterCached (name: string): Promise<ClusterRecord | null> {
+    const hit = this.allocs.records.get(name)
+    if (hit != null) return hit
+    const r = await this.findCluster(name)
+    if (r != null) {
+      this.allocs.touched.add(r.id) // forgotten again if this transaction rolls back
+      this.allocs.records.set(name, r)
+      if (this.allocs.records.size > 1024) this.allocs.records.delete(this.allocs.records.keys().next().value as string)
+    }
+    return r
   }
 
   async listClusters (): Promise<ClusterRecord[]> {
@@ -271,36 +292,41 @@ export class Repo {
     return out
   }
 
+  /** Inserts the service with its allocation rows in one statement batch (unique indexes checked by the database). */
   async insertService (clusterId: number, svc: Service, alloc: AllocationRows): Promise<number> {
-    const r = await unique('Service', async () => await this.db.service.create({ data: { clusterId, ...serviceColumns(svc) }, select: { id: true } }))
-    await this.#holdAllocations(clusterId, r.id, alloc)
+    const cache = await this.#allocs(clusterId)
+    const r = await unique('Service', async () => await this.db.service.create({
+      data: {
+        clusterId,
+        ...serviceColumns(svc),
+        nodePorts: { create: alloc.nodePorts.map(p => ({ clusterId, port: p.port, protocols: p.protocols.join(','), field: p.field })) },
+        clusterIPs: { create: alloc.clusterIPs.map(ip => ({ clusterId, ip })) }
+      },
+      select: { id: true }
+    }))
+    this.#remember(cache, clusterId, r.id, alloc)
     return r.id
+  }
+
+  #remember (cache: { ports: Map<number, number>, ips: Map<string, number> }, clusterId: number, serviceId: number, alloc: AllocationRows): void {
+    this.allocs.touched.add(clusterId)
+    for (const p of alloc.nodePorts) cache.ports.set(p.port, serviceId)
+    for (const ip of alloc.clusterIPs) cache.ips.set(ip, serviceId)
   }
 
   /** Rewrites the service and swaps its allocation rows (released ones go, new ones are checked by the database). */
   async updateService (clusterId: number, id: number, svc: Service, alloc: AllocationRows): Promise<void> {
-    await this.db.service.update({ where: { id }, data: serviceColumns(svc) })
-    await this.db.nodePortAllocation.deleteMany({ where: { serviceId: id } })
-    await this.db.clusterIPAllocation.deleteMany({ where: { serviceId: id } })
-    await this.#forget(clusterId, id)
-    await this.#holdAllocations(clusterId, id, alloc)
-  }
-
-  async #holdAllocations (clusterId: number, serviceId: number, alloc: AllocationRows): Promise<void> {
     const cache = await this.#allocs(clusterId)
-    this.allocs.touched.add(clusterId)
-    if (alloc.nodePorts.length > 0) {
-      await unique('NodePortAllocation', async () => await this.db.nodePortAllocation.createMany({
-        data: alloc.nodePorts.map(p => ({ clusterId, serviceId, port: p.port, protocols: p.protocols.join(','), field: p.field }))
-      }))
-    }
-    if (alloc.clusterIPs.length > 0) {
-      await unique('ClusterIPAllocation', async () => await this.db.clusterIPAllocation.createMany({
-        data: alloc.clusterIPs.map(ip => ({ clusterId, serviceId, ip }))
-      }))
-    }
-    for (const p of alloc.nodePorts) cache.ports.set(p.port, serviceId)
-    for (const ip of alloc.clusterIPs) cache.ips.set(ip, serviceId)
+    await this.#forget(clusterId, id)
+    await unique('ClusterIPAllocation', async () => await this.db.service.update({
+      where: { id },
+      data: {
+        ...serviceColumns(svc),
+        nodePorts: { deleteMany: {}, create: alloc.nodePorts.map(p => ({ clusterId, port: p.port, protocols: p.protocols.join(','), field: p.field })) },
+        clusterIPs: { deleteMany: {}, create: alloc.clusterIPs.map(ip => ({ clusterId, ip })) }
+      }
+    }))
+    this.#remember(cache, clusterId, id, alloc)
   }
 
   /** Deletes the service; its allocation rows go with it (ON DELETE CASCADE). */

@@ -38,7 +38,7 @@ describe('http envelope', () => {
     const r = await b.api.post(S).set('content-type', 'application/json').send('{\n  "metadata": {"name": "x"},\n  "spec": {"ports": [}\n}')
     assert.equal(r.status, 400)
     isStatus(r.body, 400, 'BadRequest')
-    assert.match(r.body.message, /^json parse error at line 3, column 21: /)
+    assert.match(r.body.message, /^json parse error at line 3, column 22: /)
   })
 
   it('malformed YAML → 400 with line', async () => {

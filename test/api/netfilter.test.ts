@@ -30,7 +30,7 @@ describe('POST /api/v1/netfilter/traces', () => {
     assert.equal(res.packetAfter.dst, '10.244.1.5')
     assert.equal(res.packetAfter.src, '10.244.1.1')
     const dnat = res.steps.find((s: { type: string, chain?: string, n?: number }) => s.type === 'rule' && s.chain === 'KUBE-SEP-X' && s.n === 2)
-    assert.equal(dnat.ruleText, '-A KUBE-SEP-X -p tcp -m comment --comment ns/svc:http -m tcp -j DNAT --to-destination 10.244.1.5:8080')
+    assert.equal(dnat.ruleText, '-A KUBE-SEP-X -p tcp -m comment --comment "ns/svc:http" -m tcp -j DNAT --to-destination 10.244.1.5:8080')
     assert.equal(dnat.verdict, 'ACCEPT')
     assert.equal(r.body.conntrack.length, 1)
     assert.match(r.body.conntrack[0], /^tcp SYN_SENT src=192\.168\.50\.2 dst=10\.96\.0\.10 sport=51648 dport=80 src=10\.244\.1\.5 dst=10\.244\.1\.1 sport=8080 /)
@@ -64,7 +64,7 @@ describe('POST /api/v1/netfilter/traces', () => {
     assert.equal(rep.ct.state, 'ESTABLISHED')
     assert.equal(rep.steps.filter((s: { type: string, table?: string }) => s.type === 'rule' && s.table === 'nat').length, 0)
     const miss = rep.steps.find((s: { type: string, matched?: unknown }) => s.type === 'rule' && s.matched === false)
-    assert.equal(miss.why, '--ctstate INVALID ≠ ESTABLISHED')
+    assert.equal(miss.why, '--ctstate INVALID ≠ ESTABLISHED,SNAT,DNAT')
   })
 
   it('mode all enumerates branches with probabilities', async (t) => {

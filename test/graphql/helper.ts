@@ -61,6 +61,18 @@ fragment SliceFields on EndpointSlice {
   endpoints { addresses conditions { ready serving terminating } nodeName zone hostname targetRef { kind namespace name uid } }
   ports { name protocol port appProtocol }
 }
+fragment Prov on RuleProvenance { origin service servicePort endpoint field note }
+fragment Pkt on TracePacket { in out src dst protocol sport dport tcpFlags icmpType mark ttl }
+fragment StepFields on TraceStep { type hook table chain kind n rule matched why verdict jumpTo note explanation provenance { ...Prov } probability event message before { ...Pkt } after { ...Pkt } }
+fragment HopFields on TraceHop { node entry inIface hooks packetIn { ...Pkt } packetOut { ...Pkt } verdict { kind outIface nextHop reason } probability steps { ...StepFields } }
+fragment OutcomeFields on TraceOutcome { outcome probability node pod address seenSource masqueraded reject { with description } rule { table chain n text provenance { ...Prov } } reason reply { reachedClient from matchesRequest summary } paths }
+fragment TraceFields on Trace {
+  kind apiVersion metadata { cluster generation profile }
+  request { protocol source { kind address port node pod nodeChosen } destination { address port is } mode seed detail reply clock { now advancedSeconds } }
+  summary
+  outcomes { ...OutcomeFields }
+  paths { probability outcome { ...OutcomeFields } choices { node table chain n pMatch matched } hops { ...HopFields } reply { summary reachedClient from matchesRequest final hops { ...HopFields } } }
+}
 fragment ClusterFields on Cluster { apiVersion kind metadata { name uid creationTimestamp resourceVersion } spec { serviceCIDR clusterCIDR nodePortRange kubeProxy { profile masqueradeAll nodePortAddresses localhostNodePorts masqueradeBit } } }
 `
 

@@ -30,6 +30,10 @@ export interface RandomCluster {
   slices: EndpointSlice[]
   /** generator options matching a real node (iptables 1.8.9 has --random-fully; no nfacct tool here) */
   options: { markStyle: 'kube-proxy', randomFully: boolean, nfacct: boolean }
+  /** external client address on the node network (default CLIENT_IP) */
+  clientIp?: string
+  /** ports every pod serves, TCP and UDP (default POD_PORTS) */
+  podPorts?: number[]
 }
 
 function uniq (r: Rng, used: Set<string>, make: () => string): string {
@@ -149,12 +153,12 @@ export function clusterTopology (c: RandomCluster): TopologySpec {
     for (const i of s.status.loadBalancer.ingress ?? []) if (i.ip !== undefined) vips.push(`${i.ip}/32`)
   }
   return {
-    client: { ip: CLIENT_IP },
+    client: { ip: c.clientIp ?? CLIENT_IP },
     nodes: c.nodes.map(n => ({ name: n.name, ip: n.ip, podCidr: n.podCidr, pods: n.pods })),
     // the client reaches service IPs and pod CIDRs through the first node (its "ingress" node)
     clientRoutesVia: [{ dst: '10.96.0.0/12', node: first }, { dst: '10.244.0.0/16', node: first }, ...vips.map(dst => ({ dst, node: first }))],
-    podTcpPorts: POD_PORTS,
-    podUdpPorts: POD_PORTS
+    podTcpPorts: c.podPorts ?? POD_PORTS,
+    podUdpPorts: c.podPorts ?? POD_PORTS
   }
 }
 

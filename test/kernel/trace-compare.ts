@@ -159,3 +159,49 @@ export function linesDiff (kernel: string[], ours: string[]): string | null {
   }
   return null
 }
+
+/** The first SYN journey and the first SYN-ACK journey after it (retransmissions left out). */
+export function handshake (js: Journey[]): Journey[] {
+  const syn = js.findIndex(j => j.flags.includes('SYN') && !j.flags.includes('ACK'))
+  if (syn < 0) return []
+  const synAck = js.findIndex((j, i) => i > syn && j.flags.includes('SYN') && j.flags.includes('ACK'))
+  return synAck < 0 ? [js[syn]] : [js[syn], js[synAck]]
+}
+
+export interface TraceSession {
+  evaluate: (packet: Record<string, unknown>, opts?: Record<string, unknown>) => any
+  newState: (seed?: number) => void
+}
+
+/**
+ * Compares one node's handshake journeys with the engine on that node (fresh state, SYN then SYN-ACK).
+ * The port a `--random-fully` MASQUERADE picks differs between kernel and engine; when the SYN-ACK is
+ * addressed to the engine's masquerade address on a port other than the SYN's original source port,
+ * that port is the kernel's pick and is replaced by the engine's. Returns null when equal.
+ */
+export function compareHandshake (journeys: Journey[], session: TraceSession): { compared: number, problem: string | null } {
+  session.newState(1)
+  const hs = handshake(journeys)
+  let synAfter: { src?: string, sport?: number } | undefined
+  let synSport: string | undefined
+  const problems: string[] = []
+  for (const j of hs) {
+    const isReply = j.flags.includes('ACK')
+    let kernelLines = j.lines
+    const pkt = journeyPacket(j, 'tcp')
+    if (isReply && synAfter?.sport !== undefined && j.first.DST === synAfter.src && j.first.DPORT !== synSport && j.first.DPORT !== String(synAfter.sport)) {
+      const kPort = j.first.DPORT
+      const ePort = String(synAfter.sport)
+      pkt.dport = synAfter.sport
+      kernelLines = kernelLines.map(l => l.replace(new RegExp(`DPORT=${kPort}\\b`), `DPORT=${ePort}`))
+    }
+    const res = session.evaluate(pkt, { origin: j.first.IN === undefined ? 'local' : 'ingress' })
+    if (!isReply) {
+      synAfter = { src: res.packetAfter?.src, sport: res.packetAfter?.sport }
+      synSport = j.first.SPORT
+    }
+    const d = linesDiff(kernelLines, engineLines(res.steps))
+    if (d !== null) problems.push(`${isReply ? 'SYN-ACK' : 'SYN'} ${JSON.stringify(pkt)}: ${d}`)
+  }
+  return { compared: hs.length, problem: problems.length > 0 ? problems.join('\n') : null }
+}

@@ -18,7 +18,7 @@ import { buildTopology, goldenSpec, nodeHostSpec } from './topology.ts'
 import type { Topology } from './topology.ts'
 import { send } from './traffic.ts'
 import type { Request, Result } from './traffic.ts'
-import { kernelJourneys, engineLines, journeyPacket, linesDiff } from './trace-compare.ts'
+import { kernelJourneys, handshake, compareHandshake } from './trace-compare.ts'
 import type { Journey } from './trace-compare.ts'
 import { engineSession, KERNEL_TRACES } from './engine.ts'
 import type { EngineSession } from './engine.ts'
@@ -77,40 +77,8 @@ async function runKernel (lab: Lab, topo: Topology, rules: string, scenarios: Sc
   return runs
 }
 
-/** The first SYN journey and the first SYN-ACK journey after it (retransmissions left out). */
-function handshake (js: Journey[]): Journey[] {
-  const syn = js.findIndex(j => j.flags.includes('SYN') && !j.flags.includes('ACK'))
-  if (syn < 0) return []
-  const synAck = js.findIndex((j, i) => i > syn && j.flags.includes('SYN') && j.flags.includes('ACK'))
-  return synAck < 0 ? [js[syn]] : [js[syn], js[synAck]]
-}
-
 function compareWithEngine (run: KernelRun, session: EngineSession): string | null {
-  session.newState(1)
-  const portMap = new Map<string, string>()
-  let lastAfter: { src: string, sport?: number } | undefined
-  const problems: string[] = []
-  for (const j of handshake(run.journeys)) {
-    const isReply = j.flags.includes('ACK')
-    let kernelLines = j.lines
-    const pkt = journeyPacket(j, 'tcp')
-    // the reply is addressed to the port the kernel's MASQUERADE picked; use the engine's pick
-    if (isReply && run.result.reply !== undefined && lastAfter?.sport !== undefined &&
-        j.first.DST === run.result.reply.from && Number(j.first.DPORT) === run.result.reply.fromPort) {
-      const kPort = String(run.result.reply.fromPort)
-      const ePort = String(lastAfter.sport)
-      if (kPort !== ePort) {
-        portMap.set(kPort, ePort)
-        pkt.dport = lastAfter.sport
-        kernelLines = kernelLines.map(l => l.replace(new RegExp(`DPORT=${kPort}\\b`), `DPORT=${ePort}`))
-      }
-    }
-    const res = session.evaluate(pkt, { origin: j.first.IN === undefined ? 'local' : 'ingress' })
-    if (!isReply) lastAfter = { src: res.packetAfter?.src, sport: res.packetAfter?.sport }
-    const d = linesDiff(kernelLines, engineLines(res.steps))
-    if (d !== null) problems.push(`${isReply ? 'SYN-ACK' : 'SYN'} ${JSON.stringify(pkt)}: ${d}`)
-  }
-  return problems.length > 0 ? problems.join('\n') : null
+  return compareHandshake(run.journeys, session).problem
 }
 
 describe('kernel: TRACE sequences (xtables-monitor) equal the engine trace', { skip: skip ?? false }, () => {

@@ -4,9 +4,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseRuleset } from '../../src/netfilter/parse/ruleset.ts'
-import { renderRuleset } from '../../src/netfilter/render/ruleset.ts'
-import { NetfilterError } from '../../src/netfilter/errors.ts'
+import { parseRuleset, renderRuleset, NetfilterError } from '../../src/netfilter/index.ts'
 import { stripHeaders } from './helpers.ts'
 
 const TRACES = '/work/shared/conformance/kernel-traces'
@@ -93,3 +91,17 @@ for (const f of kubeFiles.filter(n => n.startsWith('kube-proxy-expected-'))) {
     assert.equal(renderRuleset(parseRuleset(input)), stripHeaders(kernel))
   })
 }
+
+// Random rulesets (from the property-test generator) restored and saved by the real iptables v1.8.9
+// (nf_tables); `kernel: null` means the real iptables-restore refused the text.
+test('random rulesets: identical to the real iptables-save output, or refused like the real restore', () => {
+  const cases = JSON.parse(readFileSync(new URL('./fixtures/random-rulesets.kernel.json', import.meta.url), 'utf8')) as Array<{ input: string, kernel: string | null }>
+  assert.ok(cases.length >= 100)
+  for (const c of cases) {
+    if (c.kernel === null) {
+      assert.throws(() => parseRuleset(c.input), NetfilterError, c.input)
+    } else {
+      assert.equal(renderRuleset(parseRuleset(c.input)), c.kernel, c.input)
+    }
+  }
+})

@@ -1,7 +1,5 @@
 // Shared helpers for the netfilter parser/renderer tests (not a test file itself).
-import { parseRuleset } from '../../src/netfilter/parse/ruleset.ts'
-import { renderRuleset } from '../../src/netfilter/render/ruleset.ts'
-import { BUILTIN_CHAINS, type TableName } from '../../src/netfilter/model.ts'
+import { parseRuleset, renderRuleset, BUILTIN_CHAINS, type TableName } from '../../src/netfilter/index.ts'
 
 /** helper chains every single-rule test table declares */
 export const HELPER_CHAINS = ['X', 'KUBE-MARK-MASQ', 'KUBE-SEP-A', 'KUBE-FIREWALL']

@@ -3,7 +3,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { saveLines } from './helpers.ts'
-import type { TableName } from '../../src/netfilter/model.ts'
+import type { TableName } from '../../src/netfilter/index.ts'
 
 type Row = [TableName, string, string]
 
@@ -175,3 +175,24 @@ test('comma lists expand to the cross product, sources outermost', () => {
     '-A X -s 5.6.7.8/32 -d 8.8.8.8/32 -j ACCEPT'
   ])
 })
+
+// iptables-nft port-range readback quirks (checked on the real tool)
+const NFT_PORT_ROWS: Row[] = [
+  ['filter', '-p tcp ! --sport 0:100 -j ACCEPT', '-p tcp -m tcp --sport 101:65535 -j ACCEPT'],
+  ['filter', '-p tcp ! --dport 100:65535 -j ACCEPT', '-p tcp -m tcp ! --dport 100:65535 -j ACCEPT'],
+  ['filter', '-p tcp ! --sport 0 -j ACCEPT', '-p tcp -m tcp ! --sport 0 -j ACCEPT'],
+  ['filter', '-p tcp --sport 0:100 -j ACCEPT', '-p tcp -m tcp --sport 0:100 -j ACCEPT'],
+  ['filter', '-p tcp ! --sport 0:65535 -j ACCEPT', '-p tcp -j ACCEPT'],
+  ['filter', '-p tcp --sport 0:65535 -j ACCEPT', '-p tcp -m tcp -j ACCEPT'],
+  ['filter', '-p udp ! --dport 0:1023 -j ACCEPT', '-p udp -m udp --dport 1024:65535 -j ACCEPT'],
+  ['filter', '-p sctp ! --dport 0:1023 -j ACCEPT', '-p sctp -m sctp ! --dport 0:1023 -j ACCEPT'],
+  ['filter', '-p tcp ! --dport 65535:65535 -j ACCEPT', '-p tcp -m tcp ! --dport 65535 -j ACCEPT'],
+  ['filter', '-p tcp ! --dport 0:0 -j ACCEPT', '-p tcp -m tcp ! --dport 0 -j ACCEPT'],
+  ['filter', '-p tcp ! --sport 0:100 --tcp-option 2 -j ACCEPT', '-p tcp -m tcp ! --sport 0:100 --tcp-option 2 -j ACCEPT'],
+  ['filter', '-p tcp --tcp-flags ALL ALL ! --sport 0:100 -j ACCEPT', '-p tcp -m tcp --sport 101:65535 --tcp-flags FIN,SYN,RST,PSH,ACK,URG FIN,SYN,RST,PSH,ACK,URG -j ACCEPT']
+]
+for (const [table, input, expected] of NFT_PORT_ROWS) {
+  test(`nft port readback ${table}: ${input}`, () => {
+    assert.deepEqual(saveLines(table, input), [`-A X ${expected}`])
+  })
+}

@@ -95,7 +95,7 @@ export interface TraceBody {
   summary: string
   request: Record<string, any>
   outcomes: Outcome[]
-  paths: Array<{ probability: number, hops: HopOut[], reply?: { hops: HopOut[], from?: string, reachedClient: boolean, matchesRequest: boolean, final: string }, outcome: Outcome }>
+  paths: Array<{ probability: number, hops: HopOut[], choices: Array<{ node: string, table: string, chain: string, n: number, pMatch: number, matched: boolean }>, reply?: { hops: HopOut[], from?: string, reachedClient: boolean, matchesRequest: boolean, final: string }, outcome: Outcome }>
 }
 
 export async function trace (api: Built['api'], cluster: string, req: Record<string, unknown>): Promise<TraceBody> {

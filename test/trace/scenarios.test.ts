@@ -38,7 +38,9 @@ describe('ClusterIP', () => {
     assert.equal(path.hops[1].inIface, 'eth0')
     const rules = matchedRules(path.hops[0])
     assert.ok(rules.some(r => r.startsWith('-A KUBE-SERVICES -d 10.96.0.10/32 -p tcp -m comment --comment "default/web cluster IP" -m tcp --dport 80 -j KUBE-SVC-')), rules.join('\n'))
-    assert.ok(rules.some(r => r.includes('--probability 0.50000000000')))
+    // reached after one failed draw of the --probability 0.5 rule (KUBE-SVC rule 2, after the cluster-IP
+    // masquerade rule; the last endpoint's rule has no statistic match)
+    assert.deepEqual(path.choices.map(c => [c.chain.startsWith('KUBE-SVC-'), c.n, c.pMatch, c.matched]), [[true, 2, 0.5, false]])
     assert.ok(rules.some(r => r.includes(`-j DNAT --to-destination ${IP.web2}:8080`)))
     // the cluster-IP masquerade rule (! -s 10.244.0.0/16) does not match a pod source
     assert.ok(!rules.some(r => r.includes('-j KUBE-MARK-MASQ')))

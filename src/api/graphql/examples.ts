@@ -34,15 +34,23 @@ query Demo {
   }
 ]
 
-/** Added when the route exists: the rules and trace examples (see plugin.ts). */
 export const RULES_EXAMPLE: Example = {
-  name: 'its iptables rules',
-  query: `# The seed service's chains and rules on every node, with provenance, and the node's nat table.
+  name: 'its rules on every node',
+  query: `# The seed service's chains and rules on every node, with the provenance of each rule.
 query SeedRules {
   service(cluster: "demo", namespace: "default", name: "k8s-nginx-node") {
-    rules { node chains { table chain owned rules { text provenance } } }
+    rules { node chains { table chain owned rules { text provenance { servicePort endpoint field note } } } }
   }
-  iptables(cluster: "demo", node: "vortex-dev", table: "nat", service: "default/k8s-nginx-node") { text }
+}
+`
+}
+
+/** Shown when the iptables route is registered (see plugin.ts). */
+export const IPTABLES_EXAMPLE: Example = {
+  name: 'iptables-save on the node',
+  query: `# What iptables-save prints on the node, only the seed service's lines (like grep, but exact).
+query SeedIptables {
+  iptables(cluster: "demo", node: "vortex-dev", format: save, service: "default/k8s-nginx-node") { text }
 }
 `
 }

@@ -1,9 +1,10 @@
 /**
  * Query protections, checked during validation (before anything runs): the depth of field nesting
  * and a static cost estimate. Each field costs 1 (heavier fields more, see FIELD_COST); a field that
- * returns a list multiplies the cost of what is selected under it by LIST_FACTOR. Introspection
+ * returns a list multiplies the cost of what is selected under it by LIST_FACTOR; selections inside a
+ * computed result (COMPUTED_TYPES) are free. Introspection
  * (`__schema`, `__type`) is exempt so GraphiQL works. Exceeding a limit answers a GraphQL error with
- * `extensions.code` QUERY_TOO_DEEP / QUERY_TOO_COSTLY and the measured and allowed values.
+ * `extensions.code` QUERY_TOO_DEEP (checked first) or QUERY_TOO_COSTLY and the measured and allowed values.
  */
 import {
   GraphQLError, getNamedType, getNullableType, isListType, isObjectType, isInterfaceType,
@@ -28,17 +29,23 @@ const envInt = (name: string, dflt: number): number => {
 export function defaultLimits (): QueryLimits {
   return {
     maxDepth: envInt('GRAPHQL_MAX_DEPTH', 12),
-    maxCost: envInt('GRAPHQL_MAX_COST', 20_000),
+    maxCost: envInt('GRAPHQL_MAX_COST', 50_000),
     maxTraceBranches: envInt('GRAPHQL_MAX_TRACE_BRANCHES', 256)
   }
 }
 
 export const LIST_FACTOR = 10
 
+/**
+ * Results computed as a whole (a trace, a rule view): the work is in the field that computes them,
+ * which is priced in FIELD_COST; selecting inside them only serializes what is already there.
+ */
+export const COMPUTED_TYPES = new Set(['Trace', 'NetfilterTrace', 'IptablesView', 'NodeServiceRules', 'TraceAffinity'])
+
 /** Fields that do real work (rule rendering, packet traces) cost more than a lookup. */
 export const FIELD_COST: Record<string, number> = {
-  'Query.trace': 100,
-  'Query.netfilterTrace': 100,
+  'Query.trace': 2500,
+  'Query.netfilterTrace': 2500,
   'Query.iptables': 25,
   'Node.iptables': 25,
   'Service.rules': 25,
@@ -63,9 +70,10 @@ function measure (w: Walk, type: GraphQLNamedType | undefined, set: SelectionSet
       maxDepth = Math.max(maxDepth, depth + 1)
       if (sel.selectionSet != null) {
         const isList = def != null && isListType(getNullableType(def.type))
-        const sub = measure(w, def == null ? undefined : getNamedType(def.type), sel.selectionSet, depth + 1, seen)
+        const named = def == null ? undefined : getNamedType(def.type)
+        const sub = measure(w, named, sel.selectionSet, depth + 1, seen)
         maxDepth = Math.max(maxDepth, sub.depth)
-        cost += sub.cost * (isList ? LIST_FACTOR : 1)
+        if (named == null || !COMPUTED_TYPES.has(named.name)) cost += sub.cost * (isList ? LIST_FACTOR : 1)
       }
     } else if (sel.kind === 'InlineFragment') {
       const t = sel.typeCondition == null ? type : w.schema.getType(sel.typeCondition.name.value) ?? undefined
@@ -101,8 +109,7 @@ export function limitsRule (limits: QueryLimits) {
       if (depth > limits.maxDepth) {
         context.reportError(new GraphQLError(`operation ${name} is ${depth} levels deep; the maximum query depth is ${limits.maxDepth}`,
           { nodes: [op], extensions: { code: 'QUERY_TOO_DEEP', depth, maxDepth: limits.maxDepth } }))
-      }
-      if (cost > limits.maxCost) {
+      } else if (cost > limits.maxCost) {
         context.reportError(new GraphQLError(`operation ${name} has an estimated cost of ${cost}; the maximum query cost is ${limits.maxCost} (lists count ${LIST_FACTOR}x, traces ${FIELD_COST['Query.trace']}, rule views ${FIELD_COST['Service.rules']})`,
           { nodes: [op], extensions: { code: 'QUERY_TOO_COSTLY', cost, maxCost: limits.maxCost } }))
       }

@@ -11,7 +11,7 @@ import { loaders } from './loaders.ts'
 import { buildContext } from './context.ts'
 import { defaultLimits, limitsRule, type QueryLimits } from './limits.ts'
 import { registerGraphiQL } from './graphiql.ts'
-import { EXAMPLES } from './examples.ts'
+import { EXAMPLES, IPTABLES_EXAMPLE, RULES_EXAMPLE, TRACE_EXAMPLE, type Example } from './examples.ts'
 
 export interface GraphQLPluginOptions {
   limits?: Partial<QueryLimits>
@@ -29,6 +29,16 @@ const graphql: FastifyPluginAsyncTypebox<GraphQLPluginOptions> = async (app, opt
     csrfPrevention: true,
     validationRules: [limitsRule(limits)]
   })
-  registerGraphiQL(app, () => EXAMPLES)
+  // examples for the features whose REST routes are registered (checked once the app is built)
+  let examples: Example[] | undefined
+  registerGraphiQL(app, () => {
+    examples ??= [
+      ...EXAMPLES,
+      RULES_EXAMPLE,
+      ...(app.hasRoute({ method: 'GET', url: '/api/v1/clusters/:cluster/nodes/:node/iptables' }) ? [IPTABLES_EXAMPLE] : []),
+      ...(app.hasRoute({ method: 'POST', url: '/api/v1/clusters/:cluster/traces' }) ? [TRACE_EXAMPLE] : [])
+    ]
+    return examples
+  })
 }
 export default graphql

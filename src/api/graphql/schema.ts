@@ -290,7 +290,7 @@ type TraceAffinity { kind: String! apiVersion: String! cluster: String! clock: A
 "REST POST /api/v1/netfilter/traces (host, packet, options as the REST body; JSON)"
 type NetfilterTrace { kind: String! results: [NetfilterTraceResult!]! conntrack: [String!]! counters: JSON! }
 type NetfilterBranch { probability: Float! outcome: JSON! packetAfter: JSON choices: JSON! ct: JSON steps: [JSON!]! }
-type NetfilterTraceResult { packet: JSON! probability: Float! outcome: JSON! packetAfter: JSON ct: JSON steps: [JSON!]! branches: [NetfilterBranch!] }
+type NetfilterTraceResult { packet: JSON! probability: Float! outcome: JSON! packetAfter: JSON choices: JSON ct: JSON steps: [JSON!]! branches: [NetfilterBranch!] }
 
 type Query {
   clusters: ClusterList!

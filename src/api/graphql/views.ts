@@ -10,6 +10,7 @@ import { endpointSlicesOf } from '../../cluster/actions/index.ts'
 import { KubeProxyRulesCache, serviceRules, type NodeRules } from '../../cluster/kubeproxy/index.ts'
 import { memo, type ClusterSnapshot } from '../../store/index.ts'
 import { clusterOf, type Tagged } from './context.ts'
+import { StatusError } from '../../cluster/errors.ts'
 import { limitError } from './errors.ts'
 import { seg, viaRest } from './rest.ts'
 
@@ -95,5 +96,13 @@ export async function netfilterTrace (ctx: Ctx, a: NetfilterArgs): Promise<unkno
   const body: Record<string, unknown> = { ruleset: a.ruleset, host: plain(a.host), options }
   if (a.packet != null) body.packet = plain(a.packet)
   if (a.packets != null) body.packets = plain(a.packets)
-  return (await viaRest(ctx.app, { method: 'POST', url: '/api/v1/netfilter/traces', payload: body })).json()
+  try {
+    return (await viaRest(ctx.app, { method: 'POST', url: '/api/v1/netfilter/traces', payload: body })).json()
+  } catch (e) {
+    // the engine's own branch budget (which GraphQL sets): same message, the limit's code
+    if (e instanceof StatusError && /random branches/.test(e.status.message)) {
+      throw limitError(e.status.message, 'TRACE_TOO_MANY_BRANCHES', { maxBranches: options.maxBranches, status: e.status })
+    }
+    throw e
+  }
 }

@@ -14,6 +14,7 @@ import manifests from './manifests.ts'
 import traces from './traces.ts'
 import graphql from '../graphql/plugin.ts'
 import netfilter from './netfilter.ts'
+import iptables from './iptables.ts'
 
 export interface RouteEntry {
   name: string
@@ -37,6 +38,7 @@ export const ROUTES: RouteEntry[] = [
   // netfilter standalone routes:  { name: 'netfilter', plugin: netfilter, prefix: '/api/v1' }   (src/api/routes/netfilter.ts)
   { name: 'netfilter', plugin: netfilter, prefix: '/api/v1' },
   // iptables views per node, traces:  { name: 'iptables', plugin: ..., prefix: CLUSTER_PREFIX }
+  { name: 'iptables', plugin: iptables, prefix: CLUSTER_PREFIX },
   // GraphQL (mercurius):  { name: 'graphql', plugin: ... }
   { name: 'graphql', plugin: graphql }
 ]

@@ -3,10 +3,11 @@ import { Type, type TSchema } from 'typebox'
 
 const opt = <T extends TSchema>(s: T) => Type.Optional(s)
 const IPv4 = (description: string) => Type.String({ pattern: '^[0-9]{1,3}(\\.[0-9]{1,3}){3}$', description })
+const OneOf = (values: string[], description?: string) => Type.String({ enum: values, ...(description !== undefined ? { description } : {}) })
 const Port = (description: string) => Type.Integer({ minimum: 1, maximum: 65535, description })
 
 export const TraceRequestSchema = Type.Object({
-  protocol: Type.Union([Type.Literal('TCP'), Type.Literal('UDP'), Type.Literal('SCTP'), Type.Literal('ICMP')], { description: 'ICMP traces an echo request' }),
+  protocol: OneOf(['TCP', 'UDP', 'SCTP', 'ICMP'], 'ICMP traces an echo request'),
   destination: Type.Object({
     address: IPv4('destination address: a node IP, pod IP, cluster IP, external or load-balancer IP, or 127.0.0.1 from a node'),
     port: opt(Port('destination port (required for TCP, UDP and SCTP; not allowed for ICMP)'))
@@ -17,15 +18,15 @@ export const TraceRequestSchema = Type.Object({
     node: opt(Type.String({ description: 'with `address`: the node the client\'s packet enters; alone: a host process on this node (starts in OUTPUT)' })),
     pod: opt(Type.String({ description: 'a pod as `namespace/name` (or `name` in default): its packet enters its node\'s PREROUTING from cni0' }))
   }, { additionalProperties: false, description: 'exactly one of: address (+ node), pod, node' }),
-  mode: opt(Type.Union([Type.Literal('all'), Type.Literal('sample')], { description: '`all` (default): every possible path with its exact probability; `sample`: one path chosen with the seeded PRNG (records session affinity)' })),
+  mode: opt(OneOf(['all', 'sample'], '`all` (default): every possible path with its exact probability; `sample`: one path chosen with the seeded PRNG (records session affinity)')),
   seed: opt(Type.Integer({ minimum: 0, maximum: 4294967295, description: 'PRNG seed for `sample` (default 1)' })),
   reply: opt(Type.Boolean({ description: 'also trace the reply back through the same conntrack tables (default true)' })),
-  detail: opt(Type.Union([Type.Literal('matched'), Type.Literal('full')], { description: '`matched` (default): rules that matched; `full`: every rule evaluated, with why it missed' })),
+  detail: opt(OneOf(['matched', 'full'], '`matched` (default): rules that matched; `full`: every rule evaluated, with why it missed')),
   advanceSeconds: opt(Type.Number({ minimum: 0, maximum: 315360000, description: 'advance the cluster\'s simulated clock (session-affinity timeouts) before the trace' }))
 }, { additionalProperties: false })
 
 export const TraceQuery = Type.Object({
-  format: opt(Type.Union([Type.Literal('json'), Type.Literal('trace')], { description: '`trace` = kernel-style text (also with Accept: text/plain)' }))
+  format: opt(OneOf(['json', 'trace'], '`trace` = kernel-style text (also with Accept: text/plain)'))
 }, { additionalProperties: false })
 
 const Packet = Type.Object({

@@ -52,9 +52,9 @@ const traces: FastifyPluginAsyncTypebox = async (app) => {
     const run = runTrace(rt, inputs, req.params.cluster, req.body as TraceRequestBody)
     if (wantsText(req.query.format, req.headers.accept)) {
       reply.type('text/plain; charset=utf-8')
-      return run.text()
+      return run.text() as never
     }
-    return run.response
+    return run.response as never
   })
 
   app.get('/traces/affinity', {
@@ -68,7 +68,7 @@ const traces: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req) => {
     const snap = await clusterSnapshot(app.store, req.params.cluster)
     const rt = runtimes.peek(req.params.cluster, snap.cluster.uid)
-    return { kind: 'TraceAffinity', apiVersion: 'kubenetsim.io/v1', cluster: req.params.cluster, clock: { now: rt?.affinity.now ?? 0 }, entries: rt?.affinity.entries() ?? [] }
+    return { kind: 'TraceAffinity', apiVersion: 'kubenetsim.io/v1', cluster: req.params.cluster, clock: { now: rt?.affinity.now ?? 0 }, entries: rt?.affinity.entries() ?? [] } as never
   })
 
   app.delete('/traces/affinity', {
@@ -83,7 +83,7 @@ const traces: FastifyPluginAsyncTypebox = async (app) => {
     const snap = await clusterSnapshot(app.store, req.params.cluster)
     const rt = runtimes.peek(req.params.cluster, snap.cluster.uid)
     const removed = rt?.affinity.reset().entries ?? 0
-    return { kind: 'TraceAffinity', apiVersion: 'kubenetsim.io/v1', cluster: req.params.cluster, clock: { now: 0 }, entries: [], removed }
+    return { kind: 'TraceAffinity', apiVersion: 'kubenetsim.io/v1', cluster: req.params.cluster, clock: { now: 0 }, entries: [], removed } as never
   })
 }
 export default traces

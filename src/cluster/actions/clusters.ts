@@ -2,8 +2,8 @@
 import type { ClusterSettings, KubeProxySettings } from '../model.ts'
 import type { ClusterRecord, Store, WriteContext } from '../../store/index.ts'
 import { UniqueViolation } from '../../store/index.ts'
-import { alreadyExists, defaultClusterSettings, invalid, nodePortRangeText, validateClusterSettings, type DeepPartial, type FieldError } from './domain.ts'
-import { env, requireCluster } from './common.ts'
+import { alreadyExists, defaultClusterSettings, invalid, notFound, nodePortRangeText, validateClusterSettings, type DeepPartial, type FieldError } from './domain.ts'
+import { env } from './common.ts'
 
 export const CLUSTER_API_VERSION = 'kubenetsim.io/v1'
 
@@ -93,13 +93,16 @@ export async function listClusters (store: Store): Promise<ClusterObject[]> {
 }
 
 export async function getCluster (store: Store, name: string): Promise<ClusterObject> {
-  return clusterObject(await store.read(async repo => await requireCluster(repo, name)))
+  const rec = await store.read(async repo => await repo.findCluster(name))
+  if (rec == null) throw notFound('clusters', name, 'kubenetsim.io')
+  return clusterObject(rec)
 }
 
 /** Deletes the cluster and, by cascade, its nodes, pods, services and allocations. Returns what was deleted. */
 export async function deleteCluster (store: Store, name: string): Promise<ClusterObject> {
   return await store.write(async ctx => {
-    const rec = await requireCluster(ctx.repo, name)
+    const rec = await ctx.repo.findCluster(name)
+    if (rec == null) throw notFound('clusters', name, 'kubenetsim.io')
     await ctx.repo.deleteCluster(rec.id)
     ctx.changed(rec, true)
     return clusterObject(rec)

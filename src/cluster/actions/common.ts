@@ -16,8 +16,9 @@ export function timestamp (d: Date = env.now()): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
 
+/** The cluster (id and settings; its resourceVersion may be stale) or the 404. */
 export async function requireCluster (repo: Repo, name: string): Promise<ClusterRecord> {
-  const c = await repo.findCluster(name)
+  const c = await repo.findClusterCached(name)
   if (c == null) throw notFound('clusters', name, 'kubenetsim.io')
   return c
 }

@@ -144,18 +144,29 @@ interface FragSave {
 
 const fragMemo = new WeakMap<ServiceFragment, FragSave>()
 
+/** Forces V8 to flatten a concatenated (rope) string in place, so joining cached pieces is a plain copy. */
+function flat (s: string): string {
+  if (s.length > 0) s.charCodeAt(0)
+  return s
+}
+
 function fragSave (f: ServiceFragment): FragSave {
   let fs = fragMemo.get(f)
   if (fs != null) return fs
   const owned = new Set(f.natChains)
   const shared: FragSave['shared'] = []
   const own = new Map<string, string>()
-  for (const r of f.filterRules) shared.push({ table: 'filter', chain: r.chain, text: saveLine(r) + '\n' })
+  const ownLines = new Map<string, string[]>()
+  for (const r of f.filterRules) shared.push({ table: 'filter', chain: r.chain, text: flat(saveLine(r) + '\n') })
   for (const r of f.natRules) {
     const line = saveLine(r) + '\n'
-    if (owned.has(r.chain)) own.set(r.chain, (own.get(r.chain) ?? '') + line)
-    else shared.push({ table: 'nat', chain: r.chain, text: line })
+    if (owned.has(r.chain)) {
+      let a = ownLines.get(r.chain)
+      if (a == null) ownLines.set(r.chain, a = [])
+      a.push(line)
+    } else shared.push({ table: 'nat', chain: r.chain, text: flat(line) })
   }
+  for (const [c, a] of ownLines) own.set(c, a.join(''))
   fs = { shared, own }
   fragMemo.set(f, fs)
   return fs
@@ -176,7 +187,7 @@ export class SaveComposer {
     this.owner = new Map()
     for (const f of fragments) for (const c of f.natChains) this.owner.set(c, f)
     this.natChains = [...this.owner.keys()].sort(byName)
-    this.natLines = this.natChains.map(c => `:${c} - [0:0]\n`)
+    this.natLines = this.natChains.map(c => flat(`:${c} - [0:0]\n`))
     this.natTexts = this.natChains.map(c => fragSave(this.owner.get(c)!).own.get(c) ?? '')
   }
 
@@ -210,7 +221,7 @@ export class SaveComposer {
         const text = fs.own.get(c) ?? ''
         if (this.natChains[i] === c) { this.natTexts[i] = text; continue }
         this.natChains.splice(i, 0, c)
-        this.natLines.splice(i, 0, `:${c} - [0:0]\n`)
+        this.natLines.splice(i, 0, flat(`:${c} - [0:0]\n`))
         this.natTexts.splice(i, 0, text)
       }
     }
@@ -218,6 +229,11 @@ export class SaveComposer {
 
   /** iptables-save text (`date` already in ctime form). */
   compose (nr: NodeRules, date: string): string {
+    return this.chunks(nr, date).join('')
+  }
+
+  /** The same text as an array of pieces (cheap to produce after a change; join or stream them). */
+  chunks (nr: NodeRules, date: string): string[] {
     this.update(nr.fragments)
     const out: string[] = []
     const fss = nr.fragments.map(fragSave)
@@ -259,6 +275,6 @@ export class SaveComposer {
       }
       out.push(`COMMIT\n# Completed on ${date}\n`)
     }
-    return out.join('')
+    return out
   }
 }

@@ -86,7 +86,7 @@ export function normalizeRequest (net: ClusterNet, body: TraceRequestBody): Trac
     if (dstLoopback) errs.push(fieldInvalid('destination.address', dst, 'an external client cannot reach a node\'s loopback address'))
     let node = src.node
     let chosen: 'given' | 'owner' = 'given'
-    if (node === undefined && dstN !== null) {
+    if (node === undefined && dstN !== null && !dstLoopback && knownDestination(net, dst)) {
       node = nodeForAddress(net, dst)
       chosen = 'owner'
       if (node === undefined) errs.push(fieldRequired('source.node', `${dst} (${describeAddress(net, dst)}) is not owned by a node: say which node the client's packet enters`))

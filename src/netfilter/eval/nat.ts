@@ -80,6 +80,20 @@ export function conntrackIn (ctx: Ctx, forced?: string): void {
     ctx.steps.push({ type: 'conntrack', hook: ctx.hook, message: `conntrack: ${c.info} (entry ${found.id}, ${isOrig ? 'original' : 'reply'} direction)`, data: { ctinfo: c.info, entry: found.id } })
     return
   }
+  if (p.proto === 1 && ICMP_ERRORS.has(p.icmpType)) {
+    const inner = p.embedded
+    const rel = inner === undefined ? undefined : st.conntrack.byTuple.get(tupleKey({ src: inner.dst, dst: inner.src, proto: inner.proto, sport: inner.dport, dport: inner.sport }))
+    if (inner === undefined || rel === undefined) {
+      ctx.steps.push({ type: 'conntrack', hook: ctx.hook, message: `conntrack: INVALID (ICMP error ${p.icmpType}/${p.icmpCode} ${inner === undefined ? 'without a quoted header' : 'not related to a known connection'})`, data: { ctstate: 'INVALID' } })
+      return
+    }
+    // the quoted packet went one way, the error comes back the other way
+    const innerRev = tupleKey({ src: inner.dst, dst: inner.src, proto: inner.proto, sport: inner.dport, dport: inner.sport })
+    c.entry = rel
+    c.info = innerRev === tupleKey(rel.reply) ? 'RELATED_REPLY' : 'RELATED'
+    ctx.steps.push({ type: 'conntrack', hook: ctx.hook, message: `conntrack: RELATED (ICMP error for entry ${rel.id}, ${c.info === 'RELATED_REPLY' ? 'reply' : 'original'} direction)`, data: { ctinfo: c.info, entry: rel.id } })
+    return
+  }
   let protoState = ''
   if (p.proto === 6) {
     const v = tcpNewValid(p.tcpFlags, ctx.host.tcpLoose)
@@ -109,6 +123,8 @@ export function conntrackIn (ctx: Ctx, forced?: string): void {
   c.unconfirmed = true
   ctx.steps.push({ type: 'conntrack', hook: ctx.hook, message: `conntrack: NEW (new entry ${e.id}: ${tupleToString(t)})`, data: { ctinfo: 'NEW', entry: e.id } })
 }
+
+const ICMP_ERRORS = new Set([3, 4, 5, 11, 12])
 
 export function isReplyDir (c: PktCt): boolean {
   return c.info === 'ESTABLISHED_REPLY' || c.info === 'RELATED_REPLY'
@@ -216,7 +232,10 @@ export function natPacket (ctx: Ctx, manip: Manip): boolean {
   const target = reply ? e.orig : e.reply // packet must look like the inverse of the other direction
   const before = snapshot(p)
   let changed = false
-  if (p.proto === 1) {
+  if (p.proto === 1 && p.embedded !== undefined) {
+    // ICMP error: translate the outer addresses (the quoted header is left as received)
+    if (manip === 'SRC') { if (p.src !== target.dst) { p.src = target.dst; changed = true } } else if (p.dst !== target.src) { p.dst = target.src; changed = true }
+  } else if (p.proto === 1) {
     if (manip === 'SRC') { if (p.src !== target.dst) { p.src = target.dst; changed = true } } else if (p.dst !== target.src) { p.dst = target.src; changed = true }
     const id = reply ? e.orig.sport : e.reply.dport
     if (p.icmpId !== id) { p.icmpId = id; changed = true }

@@ -30,6 +30,7 @@ function count (ctx: Ctx, id: number): void {
 }
 
 function pushStep (ctx: Ctx, chain: PChain, kind: 'rule' | 'return' | 'policy', n: number, pr: PRule | undefined, matched: boolean | 'unknown'): RuleStep {
+  // all fields in one literal (stable object shape); undefined fields are omitted from JSON
   const s: RuleStep = {
     type: 'rule',
     hook: ctx.hook,
@@ -38,15 +39,18 @@ function pushStep (ctx: Ctx, chain: PChain, kind: 'rule' | 'return' | 'policy', 
     kind,
     n,
     printedKind: pr !== undefined ? pr.quirkKind : kind,
+    handle: pr?.handle,
+    ruleText: pr !== undefined ? ruleText(ctx.prepared, pr) : undefined,
     matched,
+    why: undefined,
+    verdict: undefined,
+    jumpTo: undefined,
+    note: undefined,
     packet: snapshot(ctx.pkt),
+    after: undefined,
     traced: ctx.pkt.nfTrace,
     tracedAfter: ctx.pkt.nfTrace,
     traversal: ctx.traversal
-  }
-  if (pr !== undefined) {
-    s.handle = pr.handle
-    s.ruleText = ruleText(ctx.prepared, pr)
   }
   ctx.steps.push(s)
   return s

@@ -42,15 +42,19 @@ export interface ExtDef<S = any, R = any> {
   options: OptDef[]
   /** option lookup by exact name (filled by `defineExt`) */
   byName: Map<string, OptDef>
+  /** canonical options carrying also/excl/required checks (filled by `defineExt`) */
+  checked: OptDef[]
   init: () => S
   parse: (s: S, opt: OptDef, arg: string, invert: boolean, env: ParseEnv) => void
   finish: (s: S, env: ParseEnv) => R
 }
 
-export function defineExt<S, R> (def: Omit<ExtDef<S, R>, 'byName'>): ExtDef<S, R> {
+export function defineExt<S, R> (def: Omit<ExtDef<S, R>, 'byName' | 'checked'>): ExtDef<S, R> {
   const byName = new Map<string, OptDef>()
   for (const o of def.options) byName.set(o.name, o)
-  return { ...def, byName }
+  const checked = def.options.filter(o => def.options.find(x => x.id === o.id) === o &&
+    (o.also !== undefined || o.excl !== undefined || o.required === true))
+  return { ...def, byName, checked }
 }
 
 /** Canonical (first declared) option name for an id. */
@@ -61,8 +65,9 @@ export function optName (def: ExtDef, id: string): string {
 
 /** The generic xtables option checks done after the last option: excl, also, required. */
 export function checkOptionFlags (def: ExtDef, seen: readonly string[], env: ParseEnv): void {
-  for (const o of def.options) {
-    if (!seen.includes(o.id) || o.name !== optName(def, o.id)) continue
+  if (def.checked.length === 0) return
+  for (const o of def.checked) {
+    if (!seen.includes(o.id)) continue
     if (o.also !== undefined) {
       for (const a of o.also) {
         if (!seen.includes(a)) return env.fail(`${def.name}: option "--${o.name}" also requires "--${optName(def, a)}".`)
@@ -76,7 +81,7 @@ export function checkOptionFlags (def: ExtDef, seen: readonly string[], env: Par
       }
     }
   }
-  for (const o of def.options) {
+  for (const o of def.checked) {
     if (o.required === true && !seen.includes(o.id)) return env.fail(`${def.name}: option "--${o.name}" must be specified`)
   }
 }

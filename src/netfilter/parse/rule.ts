@@ -123,6 +123,8 @@ class LineParser {
   private protoUsed = false
   private fragment: { invert: boolean } | undefined
   private matches: Instance[] = []
+  /** distinct match modules in first-load order */
+  private moduleOrder: string[] = []
   private target: TargetSlot | undefined
   /** the most recent unmodelled extension: it receives options nobody else owns */
   private openVerbatim: Instance | null = null
@@ -212,6 +214,7 @@ class LineParser {
         r = this.resolve(name)
         if (r === null && inst.def !== null) {
           this.matches.pop()
+          if (!this.matches.some(m => m.name === mod)) this.moduleOrder.pop()
           this.protoUsed = false
         } else if (r === null) {
           r = { verbatim: inst }
@@ -242,10 +245,11 @@ class LineParser {
   private resolve (name: string): Resolved | null {
     const exact = CORE_BY_LONG.get(name)
     if (exact !== undefined) return { core: exact }
-    for (let k = this.matches.length - 1; k >= 0; k--) {
-      const m = this.matches[k]
-      const o = m.def?.byName.get(name)
-      if (o !== undefined) return { inst: this.latest(m.name), opt: o }
+    // getopt sees each module's options once, newest module first; a repeated `-m` reuses them
+    for (let k = this.moduleOrder.length - 1; k >= 0; k--) {
+      const def = MATCHES.get(this.moduleOrder[k])
+      const o = def?.byName.get(name)
+      if (o !== undefined) return { inst: this.latest(def!.name), opt: o }
     }
     const ti = this.target?.inst
     const to = ti?.def?.byName.get(name)
@@ -280,6 +284,7 @@ class LineParser {
   private newMatch (name: string): Instance {
     const def = MATCHES.get(name) ?? null
     const inst: Instance = { name, def, state: def?.init(), seen: [] }
+    if (!this.moduleOrder.includes(name)) this.moduleOrder.push(name)
     if (def === null) {
       inst.args = []
       this.openVerbatim = inst
@@ -492,8 +497,8 @@ class LineParser {
     if (this.outIface !== undefined && IN_ONLY.has(chain)) this.fail(`Can't use -o with ${chain}`)
     const env = this.env()
     // iptables-nft refuses a negated match-everything address [exp]
-    for (const [list, inv] of [[this.src, this.srcInv], [this.dst, this.dstInv]] as const) {
-      if (inv && list !== undefined && list[0].mask === 0) this.fail(`RULE_APPEND failed (Invalid argument): rule in chain ${chain}`, 'E_RULE')
+    if ((this.srcInv && this.src !== undefined && this.src[0].mask === 0) || (this.dstInv && this.dst !== undefined && this.dst[0].mask === 0)) {
+      this.fail(`RULE_APPEND failed (Invalid argument): rule in chain ${chain}`, 'E_RULE')
     }
     const matches: Match[] = []
     for (const m of this.matches) {
@@ -518,10 +523,12 @@ class LineParser {
         target = t.inst.def.finish(t.inst.state, env)
       }
     }
-    const srcs = this.src ?? [undefined]
-    const dsts = this.dst ?? [undefined]
-    for (const s of srcs) {
-      for (const d of dsts) {
+    const ns = this.src === undefined ? 1 : this.src.length
+    const nd = this.dst === undefined ? 1 : this.dst.length
+    for (let a = 0; a < ns; a++) {
+      const s = this.src?.[a]
+      for (let b = 0; b < nd; b++) {
+        const d = this.dst?.[b]
         const rule: Rule = { matches: cmd.rules.length === 0 ? matches : matches.map(m => ({ ...m })), target, pos: { line: this.ctx.line } }
         if (s !== undefined && (s.mask !== 0 || s.addr !== 0 || this.srcInv)) rule.source = addrMatch(s, this.srcInv)
         if (d !== undefined && (d.mask !== 0 || d.addr !== 0 || this.dstInv)) rule.destination = addrMatch(d, this.dstInv)
@@ -549,7 +556,13 @@ function addrMatch (a: { addr: number, mask: number }, invert: boolean): AddrMat
  */
 function mergePortMatches (matches: Match[]): void {
   let n = 0
-  for (const m of matches) if (m.kind === 'tcp' || m.kind === 'udp') n++
+  for (let k = 0; k < matches.length; k++) {
+    const m = matches[k]
+    if (m.kind !== 'tcp' && m.kind !== 'udp') continue
+    n++
+    if (m.kind === 'tcp' && m.tcpOption !== undefined) continue
+    if (nftPortRanges(m)) { matches.splice(k, 1); k--; n-- }
+  }
   if (n < 2) return
   for (const kind of ['tcp', 'udp'] as const) {
     let first = -1
@@ -569,6 +582,26 @@ function mergePortMatches (matches: Match[]): void {
       k--
     }
   }
+}
+
+/**
+ * How iptables-nft stores a port test and reads it back [exp]: `! --sport 0:N` becomes
+ * `--sport N+1:65535`; a full range 0:65535 is dropped (and a negated full range drops the whole
+ * match when nothing else is left in it). Returns true when the match must be removed.
+ */
+function nftPortRanges (m: Extract<Match, { kind: 'tcp' | 'udp' }>): boolean {
+  let dropMatch = false
+  for (const key of ['sport', 'dport'] as const) {
+    const v = m[key]
+    if (v === undefined) continue
+    if (v.value.min === 0 && v.value.max === 65535) {
+      delete m[key]
+      if (v.invert) dropMatch = true
+    } else if (v.invert && v.value.min === 0 && v.value.max > 0) {
+      m[key] = { value: { min: v.value.max + 1, max: 65535 }, invert: false }
+    }
+  }
+  return dropMatch && m.sport === undefined && m.dport === undefined && (m.kind !== 'tcp' || m.tcpFlags === undefined)
 }
 
 export { isTargetName }

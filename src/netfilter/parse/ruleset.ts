@@ -58,6 +58,8 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
   if (opts.base !== undefined) for (const [n, t] of opts.base.tables) tables.set(n, t)
   let cur: Table | null = null
   let pendingJumps: Array<{ chain: string, line: number, column: number }> = []
+  /** content lines in the current table block: iptables-nft creates nothing for an empty block [exp] */
+  let blockLines = 0
   let lineNo = 0
   let pos = 0
   const len = text.length
@@ -80,6 +82,7 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
         const existing = tables.get(name as TableName)
         cur = opts.noflush === true && existing !== undefined ? copyTable(existing) : emptyTable(name as TableName)
         pendingJumps = []
+        blockLines = 0
         continue
       }
       if (/^\s*$/.test(line)) continue
@@ -87,10 +90,11 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
     }
     if (line === 'COMMIT') {
       if (pendingJumps.length > 0) checkJumps(cur, pendingJumps, opts.lenient === true)
-      tables.set(cur.name, cur)
+      if (blockLines > 0 || tables.has(cur.name)) tables.set(cur.name, cur)
       cur = null
       continue
     }
+    blockLines++
     if (c0 === 58 /* : */) {
       chainLine(cur, line, lineNo, opts)
       continue
@@ -146,7 +150,13 @@ function validateNewChain (name: string, lineNo: number, column: number): void {
 
 function chainLine (t: Table, line: string, lineNo: number, opts: ParseOptions): void {
   // split on blanks like strtok(" \t\n")
-  const parts = line.slice(1).split(/[ \t]+/).filter(p => p.length > 0)
+  const parts: string[] = []
+  for (let i = 1, start = -1; i <= line.length; i++) {
+    const c = i < line.length ? line.charCodeAt(i) : 32
+    if (c === 32 || c === 9) {
+      if (start >= 0) { parts.push(line.slice(start, i)); start = -1 }
+    } else if (start < 0) start = i
+  }
   const name = parts[0] ?? ''
   const policy = parts[1]
   if (name.length === 0) fail('E_CHAIN', 'empty chain name', lineNo, 2)

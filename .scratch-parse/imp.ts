@@ -1,0 +1,1 @@
+import { parseRuleset, renderRuleset, NetfilterError, formatProbability, quantizeProbability, renderRule } from '../src/netfilter/index.ts'; console.log(typeof parseRuleset, typeof renderRuleset, typeof NetfilterError, formatProbability(quantizeProbability(1/3)), typeof renderRule)
