@@ -3,75 +3,21 @@
 // Usage: npx tsx bench/engine-eval.ts [services] [endpointsPerService] [packets]
 import { performance } from 'node:perf_hooks'
 import { parseRuleset, prepareRuleset, createEngineState, createHost, evaluatePacket } from '../src/netfilter/index.ts'
+import { buildKubeRuleset } from './lib/kube-ruleset.ts'
 
 const SERVICES = Number(process.argv[2] ?? 10000)
 const EPS = Number(process.argv[3] ?? 5)
 const PACKETS = Number(process.argv[4] ?? 20000)
 
-function hash (s: string): string {
-  let h = 2166136261
-  for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 16777619) >>> 0 }
-  return h.toString(36).toUpperCase().padStart(7, '0').slice(0, 16)
-}
 const ip = (n: number): string => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`
 const svcIp = (i: number): number => ((10 << 24) | (96 << 16)) + 10 + i
-const epIp = (i: number, j: number): number => ((10 << 24) | (244 << 16)) + ((i * EPS + j) % 60000) + 2
-
-export function buildRuleset (): string {
-  const chains: string[] = []
-  const nat: string[] = []
-  nat.push('-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES')
-  nat.push('-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES')
-  nat.push('-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING')
-  nat.push('-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000')
-  nat.push('-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN')
-  nat.push('-A KUBE-POSTROUTING -j MARK --xor-mark 0x4000')
-  nat.push('-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully')
-  const svcRules: string[] = []
-  const npRules: string[] = []
-  for (let i = 0; i < SERVICES; i++) {
-    const name = `ns${i % 50}/svc-${i}:http`
-    const svc = `KUBE-SVC-${hash('svc' + i)}`
-    const port = 80 + (i % 3)
-    chains.push(svc)
-    svcRules.push(`-A KUBE-SERVICES -d ${ip(svcIp(i))}/32 -p tcp -m comment --comment "${name} cluster IP" -m tcp --dport ${port} -j ${svc}`)
-    nat.push(`-A ${svc} ! -s 10.244.0.0/16 -d ${ip(svcIp(i))}/32 -p tcp -m comment --comment "${name} cluster IP" -m tcp --dport ${port} -j KUBE-MARK-MASQ`)
-    if (i % 10 === 0) {
-      const ext = `KUBE-EXT-${hash('ext' + i)}`
-      chains.push(ext)
-      npRules.push(`-A KUBE-NODEPORTS -p tcp -m comment --comment "${name}" -m tcp --dport ${30000 + (i / 10)} -j ${ext}`)
-      nat.push(`-A ${ext} -m comment --comment "masquerade traffic for ${name} external destinations" -j KUBE-MARK-MASQ`)
-      nat.push(`-A ${ext} -j ${svc}`)
-    }
-    for (let j = 0; j < EPS; j++) {
-      const sep = `KUBE-SEP-${hash('sep' + i + '/' + j)}`
-      chains.push(sep)
-      const e = ip(epIp(i, j))
-      const left = EPS - j
-      nat.push(`-A ${svc} -m comment --comment "${name} -> ${e}:8080"${left > 1 ? ` -m statistic --mode random --probability ${(1 / left).toFixed(10)}` : ''} -j ${sep}`)
-      nat.push(`-A ${sep} -s ${e}/32 -m comment --comment "${name}" -j KUBE-MARK-MASQ`)
-      nat.push(`-A ${sep} -p tcp -m comment --comment "${name}" -m tcp -j DNAT --to-destination ${e}:8080`)
-    }
-  }
-  const head = ['*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]',
-    ':KUBE-SERVICES - [0:0]', ':KUBE-NODEPORTS - [0:0]', ':KUBE-POSTROUTING - [0:0]', ':KUBE-MARK-MASQ - [0:0]', ...chains.map(c => `:${c} - [0:0]`)]
-  const filter = ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD DROP [0:0]', ':OUTPUT ACCEPT [0:0]', ':KUBE-FORWARD - [0:0]',
-    '-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD',
-    '-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP',
-    '-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT',
-    '-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
-    'COMMIT']
-  return [...head, ...nat, ...svcRules,
-    '-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS',
-    ...npRules, 'COMMIT', ...filter].join('\n') + '\n'
-}
 
 function pct (xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b)
   return s[Math.min(s.length - 1, Math.floor(p * s.length))]
 }
 
-const text = buildRuleset()
+const text = buildKubeRuleset(SERVICES, EPS)
 const lines = text.split('\n').length
 const cpuMs = (c: NodeJS.CpuUsage): number => (c.user + c.system) / 1000
 let t0 = performance.now()
@@ -114,7 +60,7 @@ for (let k = 0; k < (process.env.NO_FULL !== undefined ? 0 : 200); k++) {
   evaluatePacket(prepared, host, { inIface: 'eth0', src: '192.168.50.3', dst: ip(svcIp(i)), proto: 'tcp', sport: 2000 + k, dport: 80 + (i % 3) }, shared, { detail: 'full' })
   full.push((performance.now() - s) * 1000)
 }
-console.log(`ruleset: ${SERVICES} services, ${SERVICES * EPS} endpoints, ${lines} lines, ${prepared.ruleById.length} rule entries, ${prepared.indexedRuns} indexed runs`)
+console.log(`ruleset: ${SERVICES} services, ${SERVICES * EPS} endpoints, ${lines} lines, ${prepared.ruleCount} rules, ${prepared.indexedRuns} indexed runs`)
 console.log(`parse: ${parseMs.toFixed(0)} ms wall (${parseCpu.toFixed(0)} ms CPU), prepare: ${prepareMs.toFixed(0)} ms wall (${prepareCpu.toFixed(0)} ms CPU)`)
 console.log(`load average at start: ${(await import('node:os')).loadavg()[0].toFixed(1)} (2 cores shared)`)
 console.log(`trace loop: ${(loopCpu * 1000 / PACKETS).toFixed(1)} µs CPU per trace on average incl. GC (${(loopWall * 1000 / PACKETS).toFixed(1)} µs wall)`)

@@ -88,19 +88,29 @@ const lines = text.split('\n').length - 1
 console.log(`ruleset: ${services} services, ${services * perService} endpoints, ${lines} lines, ${(text.length / 1e6).toFixed(1)} MB`)
 const parseTimes: number[] = []
 const renderTimes: number[] = []
+const parseCpu: number[] = []
+const renderCpu: number[] = []
 let rules = 0
+const cpuMs = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000 }
 for (let r = 0; r < runs; r++) {
+  const c0 = cpuMs()
   const t0 = performance.now()
   const rs = parseRuleset(text)
   const t1 = performance.now()
+  const c1 = cpuMs()
   const out = renderRuleset(rs)
   const t2 = performance.now()
+  const c2 = cpuMs()
   parseTimes.push(t1 - t0)
   renderTimes.push(t2 - t1)
+  parseCpu.push(c1 - c0)
+  renderCpu.push(c2 - c1)
   rules = 0
   for (const t of rs.tables.values()) for (const c of t.chains.values()) rules += c.rules.length
   if (out.length === 0) throw new Error('empty render')
 }
+const fmt = (xs: number[]): string => xs.map(t => t.toFixed(0)).join(', ')
 console.log(`rules: ${rules}`)
-console.log(`parse  median ${median(parseTimes).toFixed(0)} ms  (runs: ${parseTimes.map(t => t.toFixed(0)).join(', ')})`)
-console.log(`render median ${median(renderTimes).toFixed(0)} ms  (runs: ${renderTimes.map(t => t.toFixed(0)).join(', ')})`)
+console.log(`parse  median wall ${median(parseTimes).toFixed(0)} ms, cpu ${median(parseCpu).toFixed(0)} ms  (wall runs: ${fmt(parseTimes)})`)
+console.log(`render median wall ${median(renderTimes).toFixed(0)} ms, cpu ${median(renderCpu).toFixed(0)} ms  (wall runs: ${fmt(renderTimes)})`)
+console.log(`(cpu = process CPU time incl. GC threads; wall time is inflated when other processes share the 2 cores; load ${(await import('node:os')).loadavg()[0].toFixed(1)})`)

@@ -1,38 +1,45 @@
 /**
  * Rule-generation benchmark: one node's kube-proxy rules for N services × 10 endpoints (every tenth
- * service a NodePort), full render (restore text; save view when the engine renderer is available),
- * re-render after changing one service, and RSS.  Run: npx tsx bench/rules.ts [sizes...]
+ * service a NodePort): full render (restore text, then the save view), re-render after changing one
+ * service (restore text; save view as pieces and joined), and RSS. Prints wall-clock and CPU time
+ * (user+system of this process: meaningful when the machine is shared and busy).
+ * Run: npx tsx bench/rules.ts [sizes...]   (default 1000 10000 30000)
  */
-import { KubeProxyRulesCache } from '../src/cluster/kubeproxy/index.ts'
+import { KubeProxyRulesCache, SaveComposer, ctime } from '../src/cluster/kubeproxy/index.ts'
 import { cluster } from './rules-input.ts'
-import { saveView } from '../src/cluster/kubeproxy/save.ts'
 
-function ms (t0: bigint): string { return (Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1) }
+interface Span { wall: number, cpu: number }
+function measure<T> (f: () => T): [T, Span] {
+  const c0 = process.cpuUsage()
+  const t0 = process.hrtime.bigint()
+  const v = f()
+  const wall = Number(process.hrtime.bigint() - t0) / 1e6
+  const c = process.cpuUsage(c0)
+  return [v, { wall, cpu: (c.user + c.system) / 1000 }]
+}
+const fmt = (s: Span): string => `${s.wall.toFixed(0)} ms (cpu ${s.cpu.toFixed(0)})`
 
 const sizes = process.argv.slice(2).map(Number).filter(x => x > 0)
 for (const n of sizes.length > 0 ? sizes : [1000, 10000, 30000]) {
   const input = cluster(n)
   const cache = new KubeProxyRulesCache()
-  let t = process.hrtime.bigint()
-  const nr = cache.render(input, 1)
-  const restoreMs = ms(t)
-  t = process.hrtime.bigint()
-  const save = saveView(nr, { date: new Date(0) }, cache)
-  const saveMs = ms(t)
-  // change one service (new object, new resourceVersion) and re-render
+  const composer = new SaveComposer()
+  const date = ctime(new Date())
+  const [nr, tRestore] = measure(() => cache.render(input, 1))
+  const [save, tSave] = measure(() => composer.compose(nr, date))
+  // change one service (new object, new resourceVersion, another port) and re-render
   const k = Math.floor(n / 2)
   const svc = input.services[k]
   input.services[k] = { ...svc, metadata: { ...svc.metadata, resourceVersion: '2' }, spec: { ...svc.spec, ports: [{ ...svc.spec.ports[0], port: 81 }] } }
-  t = process.hrtime.bigint()
-  const nr2 = cache.render(input, 2)
-  const reMs = ms(t)
+  const [nr2, tRe] = measure(() => cache.render(input, 2))
   const rebuilt = cache.lastRebuilt
-  t = process.hrtime.bigint()
-  const save2 = saveView(nr2, { date: new Date(0) }, cache)
-  const reSaveMs = ms(t)
+  const [pieces, tPieces] = measure(() => composer.chunks(nr2, date))
+  const [save2, tJoin] = measure(() => pieces.join(''))
+  if (!save2.includes(':81 ') && !save2.includes('--dport 81 ')) throw new Error('change not visible')
   const rss = (process.memoryUsage().rss / 1048576).toFixed(0)
-  const lines = nr.restore.split('\n').length
-  console.log(`${n} services × 10 endpoints: ${lines} restore lines, save ${save.length} chars` +
-    ` | full render: restore ${restoreMs} ms, save view ${saveMs} ms` +
-    ` | after 1 change (${rebuilt} rebuilt): restore ${reMs} ms, save view ${reSaveMs} ms (${save2.length} chars) | RSS ${rss} MiB`)
+  const lines = save.split('\n').length
+  console.log(`${n} services × 10 endpoints (${lines} save lines, ${(save.length / 1e6).toFixed(1)} MB)`)
+  console.log(`  full render:  restore text ${fmt(tRestore)}, save view ${fmt(tSave)}`)
+  console.log(`  1 change (${rebuilt} service rebuilt): restore text ${fmt(tRe)}, save view pieces ${fmt(tPieces)} + join ${fmt(tJoin)}`)
+  console.log(`  RSS ${rss} MiB`)
 }

@@ -15,9 +15,8 @@ import { join } from 'node:path'
 import { KubeProxyRulesCache, nodeDocument, nodeRuleset, saveView, type GenerateInput } from '../src/cluster/kubeproxy/index.ts'
 import { prepareForTrace } from '../src/cluster/trace/runtime.ts'
 import { buildClusterNet } from '../src/cluster/trace/topology.ts'
-import { ClusterTraceRuntime, runTrace, type ClusterInputs } from '../src/cluster/trace/index.ts'
 import { createEngineState, evaluatePacket } from '../src/netfilter/index.ts'
-import { clusterIP, domainCluster, generateInput, nodePortOf, withOneChange, type DomainCluster } from './lib/cluster.ts'
+import { clusterIP, domainCluster, generateInput, withOneChange, type DomainCluster } from './lib/cluster.ts'
 import { emit, flags, median, percentile, rssMiB, skip, timed, type Target } from './lib/figures.ts'
 import { execIn, kernelToolsMissing, lineDiff, withNetns, withoutComments } from './lib/netns.ts'
 
@@ -93,27 +92,6 @@ if (doEngine) {
   }
   emit({ id: `engine.trace-all.${tag}`, label: `engine: all-mode trace of a ${M}-endpoint service, median (${shape})`, value: fix(median(allTimes.slice(20)), 1), unit: 'µs', services: N, note: `${branches} branches` })
 
-  // the whole cluster trace behind POST /traces (topology walk, both directions, response building)
-  const inputs: ClusterInputs = { generation: 2, settings: changed.settings, nodes: changed.nodes, pods: changed.pods, services: changed.services, endpointSlices: changed.endpointSlices }
-  const rt = new ClusterTraceRuntime()
-  const warm = timed(() => runTrace(rt, inputs, 'bench', { protocol: 'TCP', destination: { address: clusterIP(1), port: 80 }, source: { address: '172.16.0.1', node: 'node-0' }, mode: 'sample' }))
-  const ct: number[] = []
-  const ca: number[] = []
-  const np = nodePortOf(0) ?? 0
-  for (let k = 0; k < 300; k++) {
-    const i = (k * 7919) % N
-    const port = i === Math.floor(N / 2) ? 81 : 80
-    let s = performance.now()
-    runTrace(rt, inputs, 'bench', { protocol: 'TCP', destination: { address: clusterIP(i), port }, source: { address: `172.16.1.${k % 250 + 1}`, node: 'node-0' }, mode: 'sample', seed: k })
-    ct.push(performance.now() - s)
-    if (k < 100) {
-      s = performance.now()
-      runTrace(rt, inputs, 'bench', { protocol: 'TCP', destination: { address: '192.168.0.2', port: np }, source: { address: `172.16.2.${k % 250 + 1}` }, mode: 'all' })
-      ca.push(performance.now() - s)
-    }
-  }
-  emit({ id: `trace.cluster-sample.${tag}`, label: `cluster trace (sample, with reply), median (${shape})`, value: fix(median(ct.slice(30)), 2), unit: 'ms', services: N, note: `p99 ${percentile(ct.slice(30), 99).toFixed(2)} ms; first trace (renders + prepares the nodes it crosses) ${warm.ms.toFixed(0)} ms` })
-  emit({ id: `trace.cluster-all.${tag}`, label: `cluster trace to a NodePort (all outcomes), median (${shape})`, value: fix(median(ca.slice(10)), 2), unit: 'ms', services: N, note: `p99 ${percentile(ca.slice(10), 99).toFixed(2)} ms` })
 }
 
 // ---- the real tools on the same ruleset ----------------------------------------------------------

@@ -25,8 +25,8 @@ export async function execIn (ns: string, cmd: string, args: string[], stdinFile
     const p = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: [fd, 'pipe', 'pipe'] })
     const out: Buffer[] = []
     const err: Buffer[] = []
-    p.stdout.on('data', (b: Buffer) => out.push(b))
-    p.stderr.on('data', (b: Buffer) => err.push(b))
+    p.stdout?.on('data', (b: Buffer) => out.push(b))
+    p.stderr?.on('data', (b: Buffer) => err.push(b))
     p.on('error', reject)
     p.on('close', code => {
       const ms = performance.now() - t0

@@ -28,12 +28,32 @@ export function parseIPv4 (s: string): number | null {
   return v >>> 0
 }
 
-/** Strict dotted quad (exactly 4 decimal components), for places iptables uses inet_pton. */
+/**
+ * Strict dotted quad like glibc `inet_pton`: exactly 4 decimal components 0..255, no leading zeros
+ * (what iptables uses for NAT addresses and dotted masks).
+ */
 export function parseDottedQuad (s: string): number | null {
-  let dots = 0
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) === 46) dots++
-  if (dots !== 3) return null
-  return parseIPv4(s)
+  if (s.length < 7 || s.length > 15) return null
+  let v = 0
+  let parts = 0
+  let cur = -1
+  let digits = 0
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 46
+    if (c === 46) {
+      if (digits === 0 || parts === 4) return null
+      v = v * 256 + cur
+      parts++
+      cur = -1
+      digits = 0
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && cur === 0) return null
+      cur = (cur < 0 ? 0 : cur * 10) + (c - 48)
+      digits++
+      if (cur > 255) return null
+    } else return null
+  }
+  return parts === 4 ? v >>> 0 : null
 }
 
 /** Format an address as a.b.c.d */
@@ -78,8 +98,8 @@ export function parseAddrMask (s: string, applyMask: boolean): AddrParseResult {
   if (slash >= 0) {
     const m = s.slice(slash + 1)
     if (m.indexOf('.') >= 0) {
-      const mm = parseIPv4(m)
-      if (mm === null) return { error: `host/network \`${m}' not found` }
+      const mm = parseDottedQuad(m)
+      if (mm === null) return { error: `invalid mask \`${m}' specified` }
       mask = mm
     } else {
       const len = parseUint(m, 32)

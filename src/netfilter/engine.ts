@@ -3,6 +3,7 @@
  * evaluate, counters and trace renderers.
  */
 import type { Prepared } from './eval/prepare.ts'
+import { rulesOf } from './eval/prepare.ts'
 import type { EngineState } from './eval/state.ts'
 import type { TableName } from './model.ts'
 
@@ -50,12 +51,12 @@ export function readCounters (prepared: Prepared, state: EngineState): CounterRo
   if (state.boundTo !== prepared.id) return rows
   for (const t of prepared.tables.values()) {
     for (const c of t.chains.values()) {
-      for (const r of c.rules) {
+      for (const r of rulesOf(c)) {
         const v = state.counters.get(r.id)
         if (v !== undefined) rows.push({ table: t.name, chain: c.name, n: r.index + 1, kind: 'rule', packets: v.packets, bytes: v.bytes })
       }
       const e = state.counters.get(c.endId)
-      if (e !== undefined) rows.push({ table: t.name, chain: c.name, n: c.rules.length + 1, kind: c.builtin ? 'policy' : 'return', packets: e.packets, bytes: e.bytes })
+      if (e !== undefined) rows.push({ table: t.name, chain: c.name, n: c.count + 1, kind: c.builtin ? 'policy' : 'return', packets: e.packets, bytes: e.bytes })
     }
   }
   return rows

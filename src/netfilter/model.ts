@@ -183,6 +183,12 @@ export interface Chain {
   policy: 'ACCEPT' | 'DROP' | null
   counters?: Counters
   rules: Rule[]
+  /**
+   * Built-in chains only: false when the chain was not declared (`:NAME POLICY`), given a rule or a
+   * policy in the restore input. iptables-nft registers no hook for such a chain (the evaluator's nft
+   * backend skips it); undefined = assume it exists.
+   */
+  declared?: boolean
 }
 
 export interface Table {

@@ -119,3 +119,17 @@ spec:
     assert.equal(r.body.reason, 'RequestEntityTooLarge')
   })
 })
+
+describe('manifests with generateName', () => {
+  it('create a new object each time', async (t) => {
+    const { api } = await build(t)
+    await newCluster(api, 'c')
+    const doc = 'apiVersion: v1\nkind: Service\nmetadata:\n  generateName: job-\nspec:\n  ports: [{port: 80}]\n'
+    const a = await api.post(base('c') + '/manifests').set('content-type', 'application/yaml').send(doc)
+    const b = await api.post(base('c') + '/manifests').set('content-type', 'application/yaml').send(doc)
+    assert.equal(a.status, 200, JSON.stringify(a.body))
+    assert.match(a.body.results[0].name, /^job-[a-z0-9]{5}$/)
+    assert.notEqual(a.body.results[0].name, b.body.results[0].name)
+    assert.equal((await api.get(base('c') + '/namespaces/default/services')).body.items.length, 2)
+  })
+})

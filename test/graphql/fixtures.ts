@@ -5,7 +5,7 @@ import { base, newCluster, node, pod, svc, type Built } from '../helper.ts'
 export async function populate (api: Built['api'], name = 'c'): Promise<void> {
   await newCluster(api, name)
   const b = base(name)
-  const ok = async (path: string, body: unknown): Promise<void> => {
+  const ok = async (path: string, body: object): Promise<void> => {
     const r = await api.post(b + path).send(body)
     assert.equal(r.status, 201, `${path}: ${JSON.stringify(r.body)}`)
   }

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { getIntrospectionQuery } from 'graphql'
 import { build, type Built } from '../helper.ts'
-import { gql, gqlData } from './helper.ts'
+import { gql, gqlData, stripNulls } from './helper.ts'
 import { populate } from './fixtures.ts'
 
 describe('GraphQL queries', () => {
@@ -40,21 +40,24 @@ describe('GraphQL queries', () => {
     assert.deepEqual(s.nodePorts, [{ port: 30136, protocols: ['TCP'], field: 'spec.ports[0].nodePort', namespace: 'default', service: 'k8s-nginx-node' }])
   })
 
-  it('per node, the seed service\'s chains and rules with provenance (the seed note\'s chains)', async () => {
-    const d = await gqlData(api, `{
+  it('per node, the seed service\'s chains and rules with provenance (the seed note\'s chains), equal to REST', async () => {
+    const q = `{
       service(cluster: "demo", namespace: "default", name: "k8s-nginx-node") {
-        rules { node chains { table chain owned rules { text provenance { service servicePort endpoint field origin } } } }
-        one: rules(node: "vortex-dev") { node }
-        none: rules(node: "no-such-node") { node }
+        rules { kind apiVersion cluster generation service nodes { node profile chains { table chain owned rules { text save provenance { origin service servicePort endpoint field note } } } } }
+        one: rules(node: "vortex-dev") { nodes { node } }
       }
-    }`)
-    const [r] = d.service.rules
+    }`
+    const d = await gqlData(api, q)
+    const rest = (await api.get('/api/v1/clusters/demo/namespaces/default/services/k8s-nginx-node/rules')).body
+    assert.deepEqual(stripNulls(d.service.rules), rest)
+    const [r] = d.service.rules.nodes
     assert.equal(r.node, 'vortex-dev')
+    assert.equal(r.profile, 'legacy')
     const svc = r.chains.find((c: any) => c.chain === 'KUBE-SVC-RD5DSC6PXE26GCYZ')
     assert.ok(svc != null, 'the seed note\'s KUBE-SVC chain')
     assert.equal(svc.owned, true)
     assert.deepEqual(svc.rules.map((x: any) => x.provenance.endpoint), ['10.244.0.113:80', '10.244.0.114:80', '10.244.0.115:80'])
-    assert.match(svc.rules[0].text, /--probability 0\.33333 -j KUBE-SEP-/)
+    assert.match(svc.rules[0].save, /--probability 0\.33332999982 -j KUBE-SEP-/, 'the seed note\'s probability as iptables-save prints it')
     const seps = r.chains.filter((c: any) => c.chain.startsWith('KUBE-SEP-'))
     assert.equal(seps.length, 3)
     for (const sep of seps) {
@@ -63,8 +66,25 @@ describe('GraphQL queries', () => {
     const np = r.chains.find((c: any) => c.chain === 'KUBE-NODEPORTS')
     assert.ok(np.rules.some((x: any) => x.provenance.field === 'spec.ports[0].nodePort' && x.text.includes('--dport 30136')))
     for (const c of r.chains) for (const x of c.rules) assert.equal(x.provenance.service, 'default/k8s-nginx-node')
-    assert.deepEqual(d.service.one, [{ node: 'vortex-dev' }])
-    assert.deepEqual(d.service.none, [])
+    assert.deepEqual(d.service.one.nodes, [{ node: 'vortex-dev' }])
+    const none = await gql(api, '{ service(cluster: "demo", namespace: "default", name: "k8s-nginx-node") { rules(node: "no-such-node") { service } } }')
+    const restNone = await api.get('/api/v1/clusters/demo/namespaces/default/services/k8s-nginx-node/rules').query({ node: 'no-such-node' })
+    assert.equal(none.errors?.[0].message, restNone.body.message)
+    assert.equal(none.errors?.[0].extensions.code, 'NOT_FOUND')
+  })
+
+  it('rules for many services at once (one batch): every service of a cluster', async () => {
+    const d = await gqlData(api, '{ cluster(name: "c") { services(namespace: "default") { items { metadata { name } rules { service nodes { node chains { chain } } } } } } }')
+    const items = d.cluster.services.items
+    assert.equal(items.length, 4)
+    for (const s of items) {
+      assert.equal(s.rules.service, `default/${s.metadata.name}`)
+      assert.deepEqual(s.rules.nodes.map((n: any) => n.node), ['n1', 'n2'])
+    }
+    const web = items.find((s: any) => s.metadata.name === 'web')
+    assert.ok(web.rules.nodes[0].chains.some((c: any) => c.chain.startsWith('KUBE-SVC-')))
+    const ext = items.find((s: any) => s.metadata.name === 'ext')
+    assert.deepEqual(ext.rules.nodes[0].chains, [], 'ExternalName services produce no rules')
   })
 
   it('nodes with their pods, pods with their node, lists across namespaces', async () => {
@@ -114,6 +134,7 @@ describe('GraphQL queries', () => {
     const names = ex.body.map((e: any) => e.name)
     assert.ok(names.length >= 3, names.join(', '))
     assert.ok(ex.body.some((e: any) => /rules/.test(e.query)), 'a rules example')
+    assert.ok(ex.body.some((e: any) => /trace\(/.test(e.query)), 'a trace example')
     for (const e of ex.body) {
       assert.ok(page.text.includes(JSON.stringify(e.query).slice(1, 40).replace(/</g, '\\u003c')), `${e.name} is a tab`)
       const d = await gqlData(api, e.query, e.variables)

@@ -109,7 +109,7 @@ describe('GraphQL rules and traces (parity with REST)', () => {
     const strip = (s: string): string => s.replace(/^# (Generated|Completed) .*$/gm, '#')
     const q = `query($n: String!, $f: IptablesFormat, $t: String, $s: String, $ch: String) {
       iptables(cluster: "demo", node: $n, format: $f, table: $t, service: $s, chain: $ch) {
-        node format text profile largeClusterMode tables { name chains { name builtin policy rules { text rule provenance { ...Prov } } } } } }`
+        kind apiVersion cluster generation node format text profile largeClusterMode tables { name chains { name builtin policy rules { text rule provenance { ...Prov } } } } } }`
     for (const [format, filter] of [['save', {}], ['restore', {}], ['sorted', {}], ['save', { table: 'nat' }], ['save', { service: 'default/k8s-nginx-node' }], ['restore', { chain: 'KUBE-NODEPORTS' }], ['json', {}], ['json', { service: 'default/k8s-nginx-node' }]] as const) {
       const query: Record<string, string> = { format, ...filter }
       const r = await api.get(base('demo') + '/nodes/vortex-dev/iptables').query(query)

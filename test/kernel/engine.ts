@@ -58,6 +58,7 @@ export interface EngineHostSpec {
 export interface EngineSession {
   evaluate: (packet: Record<string, unknown>, opts?: Record<string, unknown>) => any
   newState: (seed?: number) => void
+  setState: (state: unknown) => void
 }
 
 /** Builds an engine session for a ruleset text on a host, or returns why it cannot yet. */
@@ -80,7 +81,8 @@ export async function engineSession (): Promise<((rules: string, host: EngineHos
     let state = createState({ seed: 1 })
     return {
       evaluate: (packet, opts = {}) => evaluate(prepared, host, packet, state, { backend: 'nft', detail: 'matched', ...opts }),
-      newState: (seed = 1) => { state = createState({ seed }) }
+      newState: (seed = 1) => { state = createState({ seed }) },
+      setState: (st: unknown) => { state = st }
     }
   }
 }

@@ -171,15 +171,30 @@ export function handshake (js: Journey[]): Journey[] {
 export interface TraceSession {
   evaluate: (packet: Record<string, unknown>, opts?: Record<string, unknown>) => any
   newState: (seed?: number) => void
+  /** continue from a branch's state (all mode) */
+  setState?: (state: unknown) => void
+}
+
+function commonPrefix (a: string[], b: string[]): number {
+  let i = 0
+  while (i < a.length && i < b.length && a[i] === b[i]) i++
+  return i
 }
 
 /**
  * Compares one node's handshake journeys with the engine on that node (fresh state, SYN then SYN-ACK).
- * The port a `--random-fully` MASQUERADE picks differs between kernel and engine; when the SYN-ACK is
- * addressed to the engine's masquerade address on a port other than the SYN's original source port,
- * that port is the kernel's pick and is replaced by the engine's. Returns null when equal.
+ * The engine runs in `all` mode and the branch that took the kernel's random choices (statistic) is
+ * the one compared and continued from. The port a `--random-fully` MASQUERADE picks differs between
+ * kernel and engine; when the SYN-ACK is addressed to the engine's masquerade address on a port other
+ * than the SYN's original source port, that port is the kernel's pick and is replaced by the engine's.
  */
-export function compareHandshake (journeys: Journey[], session: TraceSession): { compared: number, problem: string | null } {
+export function compareHandshake (journeys: Journey[], session: TraceSession, opts: { ignoreEngine?: RegExp } = {}): { compared: number, problem: string | null } {
+  // analysis aid (kernel-diff --ignore-unhooked): drop engine events of chains the kernel never hooked
+  const filt = (ls: string[]): string[] => {
+    if (opts.ignoreEngine === undefined) return ls
+    const kept = ls.filter(l => !opts.ignoreEngine!.test(l))
+    return kept.filter((l, i) => !(l.startsWith('PACKET ') && (kept[i + 1] === undefined || kept[i + 1].startsWith('PACKET '))))
+  }
   session.newState(1)
   const hs = handshake(journeys)
   let synAfter: { src?: string, sport?: number } | undefined
@@ -195,12 +210,21 @@ export function compareHandshake (journeys: Journey[], session: TraceSession): {
       pkt.dport = synAfter.sport
       kernelLines = kernelLines.map(l => l.replace(new RegExp(`DPORT=${kPort}\\b`), `DPORT=${ePort}`))
     }
-    const res = session.evaluate(pkt, { origin: j.first.IN === undefined ? 'local' : 'ingress' })
+    const res = session.evaluate(pkt, { origin: j.first.IN === undefined ? 'local' : 'ingress', mode: session.setState !== undefined ? 'all' : 'sample' })
+    const branches: any[] = Array.isArray(res.branches) && res.branches.length > 0 ? res.branches : [res]
+    let best = branches[0]
+    let bestLines = filt(engineLines(best.steps))
+    for (const b of branches) {
+      const ls = filt(engineLines(b.steps))
+      if (linesDiff(kernelLines, ls) === null) { best = b; bestLines = ls; break }
+      if (commonPrefix(kernelLines, ls) > commonPrefix(kernelLines, bestLines)) { best = b; bestLines = ls }
+    }
+    if (session.setState !== undefined && best.state !== undefined) session.setState(best.state)
     if (!isReply) {
-      synAfter = { src: res.packetAfter?.src, sport: res.packetAfter?.sport }
+      synAfter = { src: best.packetAfter?.src, sport: best.packetAfter?.sport }
       synSport = j.first.SPORT
     }
-    const d = linesDiff(kernelLines, engineLines(res.steps))
+    const d = linesDiff(kernelLines, bestLines)
     if (d !== null) problems.push(`${isReply ? 'SYN-ACK' : 'SYN'} ${JSON.stringify(pkt)}: ${d}`)
   }
   return { compared: hs.length, problem: problems.length > 0 ? problems.join('\n') : null }

@@ -14,6 +14,7 @@ import type { SavedRules } from './kernel-tools.ts'
 import { clusterTopology, clusterRequests, nodeInput } from './random-cluster.ts'
 import type { RandomCluster, ClusterRequest } from './random-cluster.ts'
 import { kernelJourneys, compareHandshake } from './trace-compare.ts'
+import type { TraceSession } from './trace-compare.ts'
 import type { EngineApi } from './engine-cluster.ts'
 import { generateNodeRules, saveView } from '../../src/cluster/kubeproxy/index.ts'
 import type { GenerateInput } from '../../src/cluster/kubeproxy/index.ts'
@@ -36,10 +37,10 @@ export interface TraceCase {
   problem: string | null
 }
 
-export async function runClusterTraces (lab: Lab, api: EngineApi, c: RandomCluster, opts: { requests?: ClusterRequest[], maxRequests?: number } = {}): Promise<TraceCase[]> {
+export async function runClusterTraces (lab: Lab, api: EngineApi, c: RandomCluster, opts: { requests?: ClusterRequest[], maxRequests?: number, ignoreEngine?: RegExp } = {}): Promise<TraceCase[]> {
   const spec = clusterTopology(c)
   const topo = await buildTopology(lab, spec)
-  const sessions = new Map<string, { evaluate: (p: Record<string, unknown>, o?: Record<string, unknown>) => any, newState: (seed?: number) => void }>()
+  const sessions = new Map<string, TraceSession>()
   const monitors = new Map<string, Background>()
   const saved = new Map<string, SavedRules>()
   for (const n of c.nodes) {
@@ -54,7 +55,8 @@ export async function runClusterTraces (lab: Lab, api: EngineApi, c: RandomClust
     let state = api.createEngineState({ seed: 1 })
     sessions.set(n.name, {
       evaluate: (p, o = {}) => api.evaluatePacket(prepared, host, p, state, { backend: 'nft', detail: 'matched', ...o }),
-      newState: (seed = 1) => { state = api.createEngineState({ seed }) }
+      newState: (seed = 1) => { state = api.createEngineState({ seed }) },
+      setState: (st: unknown) => { state = st }
     })
   }
   for (const n of c.nodes) monitors.set(n.name, await startMonitor(lab, topo.nodeNs.get(n.name)!))
@@ -71,7 +73,7 @@ export async function runClusterTraces (lab: Lab, api: EngineApi, c: RandomClust
       if (journeys.length === 0) continue
       let r: { compared: number, problem: string | null }
       try {
-        r = compareHandshake(journeys, sessions.get(n.name)!)
+        r = compareHandshake(journeys, sessions.get(n.name)!, opts.ignoreEngine !== undefined ? { ignoreEngine: opts.ignoreEngine } : {})
       } catch (e) {
         r = { compared: 0, problem: `engine threw ${(e as Error).message}` }
       }

@@ -20,10 +20,14 @@ import { send } from './traffic.ts'
 import type { Request, Result } from './traffic.ts'
 import { kernelJourneys, handshake, compareHandshake } from './trace-compare.ts'
 import type { Journey } from './trace-compare.ts'
-import { engineSession, KERNEL_TRACES } from './engine.ts'
+import { engineSession, engineApi, KERNEL_TRACES } from './engine.ts'
+import { randomCluster } from './random-cluster.ts'
+import { runClusterTraces } from './trace-run.ts'
 import type { EngineSession } from './engine.ts'
 
 const skip = kernelSkipReason()
+
+export const TRACE_CLUSTER_SEEDS = [7, 8]
 
 interface Scenario {
   name: string
@@ -140,4 +144,17 @@ describe('kernel: TRACE sequences (xtables-monitor) equal the engine trace', { s
     t.diagnostic(`trace scenarios agreeing: ${runs.length - failures.length}/${runs.length}`)
     assert.deepEqual(failures, [])
   })
+
+  for (const seed of TRACE_CLUSTER_SEEDS) {
+    test(`generated node rulesets: random cluster seed ${seed}, SYN and SYN-ACK on every node crossed`, async (t) => {
+      const api = await engineApi()
+      if (typeof api === 'string') return t.skip(api)
+      const c = randomCluster(seed)
+      const cases = await withLab(async lab => await runClusterTraces(lab, api, c, { maxRequests: 8 }))
+      const bad = cases.filter(x => x.problem !== null)
+      t.diagnostic(`seed ${seed} (${c.settings.kubeProxy.profile}, ${c.nodes.length} nodes): node traces agreeing ${cases.length - bad.length}/${cases.length}`)
+      assert.ok(cases.length > 0, 'some traced handshakes were compared')
+      assert.deepEqual(bad.map(b => `${b.what} @${b.node}: ${b.problem ?? ''}`), [], `reproduce: npx tsx scripts/kernel-diff.ts --mode traces --seed ${seed} --cases 1`)
+    })
+  }
 })

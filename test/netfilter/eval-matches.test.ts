@@ -214,3 +214,8 @@ test('unknown matches give UNKNOWN (never silently true/false); a later definite
   const p3 = prep(acceptIf('-p tcp -m tcp --tcp-option 2'))
   assert.equal(run(p3, tcpIn()).outcome.kind, 'UNKNOWN')
 })
+
+test('nfacct (accounting objects without quota, as kube-proxy creates them) always matches', () => {
+  const p = prep(acceptIf('-m nfacct --nfacct-name localhost_nps_accepted_pkts'))
+  assert.equal(run(p, tcpIn()).outcome.kind, 'DELIVERED')
+})

@@ -204,3 +204,36 @@ test('chaining hosts: the egress packet of one node is the ingress packet of the
   assert.equal(next.dst, '10.244.0.5')
   assert.equal(next.ttl, 63)
 })
+
+test('ICMP error quoting a known connection is RELATED and translated back; unknown ones are INVALID', () => {
+  const p = prep(NAT('-A PREROUTING -d 10.96.0.10/32 -p udp -j DNAT --to-destination 10.244.0.5:5353\n', '-A POSTROUTING -o cni0 -j MASQUERADE\n') +
+    '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n-A FORWARD -m conntrack --ctstate NEW,RELATED -j ACCEPT\nCOMMIT\n')
+  const st = createEngineState()
+  const q = run(p, { inIface: 'eth0', src: '192.168.1.5', dst: '10.96.0.10', proto: 'udp', sport: 4444, dport: 53 }, st)
+  assert.equal(q.outcome.kind, 'EGRESS')
+  const err = {
+    inIface: 'cni0', src: '10.244.0.5', dst: q.packetAfter.src, proto: 'icmp' as const, icmpType: 3, icmpCode: 3,
+    icmpEmbedded: { src: q.packetAfter.src, dst: '10.244.0.5', proto: 'udp' as const, sport: q.packetAfter.sport, dport: 5353 }
+  }
+  const r = run(p, err, st)
+  assert.equal(r.ct.state, 'RELATED')
+  assert.equal(r.ct.direction, 'REPLY')
+  assert.equal(r.outcome.kind, 'EGRESS')
+  assert.deepEqual([r.packetAfter.src, r.packetAfter.dst], ['10.96.0.10', '192.168.1.5'])
+  const stray = run(p, { ...err, icmpEmbedded: { ...err.icmpEmbedded, sport: 1 } }, st)
+  assert.equal(stray.ct.state, 'INVALID')
+  assert.equal(stray.outcome.kind, 'DELIVERED', 'no conntrack, no un-NAT: it is just delivered to the node address')
+  assert.equal(stray.packetAfter.dst, '10.244.0.1')
+})
+
+test('nft backend: built-in chains never declared, given a rule or a policy are not hooked (no trace lines)', async () => {
+  const { parseRuleset, prepareRuleset } = await import('../../src/netfilter/index.ts')
+  const rs = parseRuleset('*mangle\n:PREROUTING ACCEPT [0:0]\n:KUBE-X - [0:0]\nCOMMIT\n' + FILTER)
+  const mangle = rs.tables.get('mangle')!
+  for (const c of mangle.chains.values()) if (c.builtin && c.name !== 'PREROUTING') c.declared = false
+  const p = prepareRuleset(rs)
+  const nft = run(p, tcpIn(), createEngineState(), { backend: 'nft' })
+  assert.deepEqual(path(nft).filter(x => x.startsWith('mangle')), ['mangle:PREROUTING:policy:1'])
+  const legacy = run(p, tcpIn(), createEngineState(), { backend: 'legacy' })
+  assert.deepEqual(path(legacy).filter(x => x.startsWith('mangle')), ['mangle:PREROUTING:policy:1', 'mangle:INPUT:policy:1'])
+})

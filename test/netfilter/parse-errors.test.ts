@@ -101,6 +101,12 @@ const RULE_ERRORS: Array<[TableName, string, string]> = [
   ['nat', '-A POSTROUTING -i eth0 -j ACCEPT', 'Can\'t use -i with POSTROUTING'],
   ['nat', '-A INPUT -o eth0 -j ACCEPT', 'Can\'t use -o with INPUT'],
   ['nat', '-j REJECT', 'RULE_APPEND failed (Invalid argument): rule in chain X'],
+  ['filter', '-s 1.2.3.4/ -j ACCEPT', 'invalid mask `\' specified'],
+  ['filter', '-s 1.2.3.4/255.255 -j ACCEPT', 'invalid mask `255.255\' specified'],
+  ['filter', '-s 1.2.3.4. -j ACCEPT', 'host/network `1.2.3.4.\' not found'],
+  ['filter', '-s 1.2.3.4, -j ACCEPT', 'host/network `\' not found'],
+  ['nat', '-p tcp -j DNAT --to-destination 10.1:80', 'Bad IP address "10.1"'],
+  ['nat', '-p tcp -j DNAT --to-destination 010.0.0.1:80', 'Bad IP address "010.0.0.1"'],
   ['mangle', '-j REJECT', 'RULE_APPEND failed (Invalid argument): rule in chain X'],
   // option names resolve to the most recently loaded module that has them (kernel harness finding K3)
   ['filter', '-m mark --mark 0xff/0x4000 -m connmark --mark 0xff -m mark --mark 1 -j RETURN', 'connmark: option "--mark" can only be used once.'],

@@ -155,7 +155,14 @@ const KERNEL_ROWS: Row[] = [
   ['nat', '-j REDIRECT', '-j REDIRECT'],
   ['nat', '-A OUTPUT -j REDIRECT', '-j REDIRECT'],
   ['nat', '-j MARK --set-mark 1', '-j MARK --set-xmark 0x1/0xffffffff'],
-  ['nat', '-j LOG', '-j LOG']
+  ['nat', '-j LOG', '-j LOG'],
+  ['filter', '-s 010.0.0.1 -j ACCEPT', '-s 8.0.0.1/32 -j ACCEPT'],
+  ['filter', '-s 0x0a.0.0.1 -j ACCEPT', '-s 10.0.0.1/32 -j ACCEPT'],
+  ['filter', '-s 1.2.3 -j ACCEPT', '-s 1.2.3.0/32 -j ACCEPT'],
+  ['filter', '-s 10.1/16 -j ACCEPT', '-s 10.1.0.0/16 -j ACCEPT'],
+  ['filter', '-s 1.2.3.4/0x10 -j ACCEPT', '-s 1.2.0.0/16 -j ACCEPT'],
+  ['filter', '-s 1.2.3.4/010 -j ACCEPT', '-s 1.0.0.0/8 -j ACCEPT'],
+  ['filter', '-s 1 -j ACCEPT', '-s 1.0.0.0/32 -j ACCEPT']
 ]
 
 for (const [table, input, expected] of [...DOC_ROWS, ...KERNEL_ROWS]) {

@@ -1,11 +1,11 @@
 /**
  * The per-request GraphQL context: the store, the request (for error mapping and logging) and
- * request-scoped memo of cluster snapshots and NodePort tables, so one query reads each cluster
- * once however many nested fields ask for it. Objects handed to nested resolvers carry the name of
+ * request-scoped memo of cluster snapshots and NodePort tables (the table also per generation), so
+ * one query reads each cluster once however many nested fields ask for it. Objects handed to nested resolvers carry the name of
  * their cluster under a symbol (invisible to GraphQL).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Store, ClusterSnapshot } from '../../store/index.ts'
+import { memo, type Store, type ClusterSnapshot } from '../../store/index.ts'
 import { clusterSnapshot, listNodePorts, type NodePortTable } from '../../cluster/actions/index.ts'
 import type { QueryLimits } from './limits.ts'
 
@@ -48,13 +48,18 @@ function memoAsync<T> (fn: (key: string) => Promise<T>): (key: string) => Promis
 }
 
 export function buildContext (store: Store, limits: QueryLimits) {
-  return (request: FastifyRequest, _reply: FastifyReply): { kns: GraphQLRequestState } => ({
-    kns: {
-      store,
-      request,
-      snapshot: memoAsync(async c => await clusterSnapshot(store, c)),
-      nodePorts: memoAsync(async c => await listNodePorts(store, c)),
-      limits
+  return (request: FastifyRequest, _reply: FastifyReply): { kns: GraphQLRequestState } => {
+    const snapshot = memoAsync(async c => await clusterSnapshot(store, c))
+    return {
+      kns: {
+        store,
+        request,
+        snapshot,
+        // The allocation table changes only in writes that bump the cluster's generation, so it is
+        // read once per generation and kept on the snapshot like the other derived data.
+        nodePorts: memoAsync(async c => await memo(await snapshot(c), 'graphql:nodeports', async () => await listNodePorts(store, c))),
+        limits
+      }
     }
-  })
+  }
 }

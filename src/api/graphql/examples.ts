@@ -39,7 +39,7 @@ export const RULES_EXAMPLE: Example = {
   query: `# The seed service's chains and rules on every node, with the provenance of each rule.
 query SeedRules {
   service(cluster: "demo", namespace: "default", name: "k8s-nginx-node") {
-    rules { node chains { table chain owned rules { text provenance { servicePort endpoint field note } } } }
+    rules { nodes { node profile chains { table chain owned rules { save provenance { servicePort endpoint field note } } } } }
   }
 }
 `

@@ -40,7 +40,7 @@ export const LIST_FACTOR = 10
  * Results computed as a whole (a trace, a rule view): the work is in the field that computes them,
  * which is priced in FIELD_COST; selecting inside them only serializes what is already there.
  */
-export const COMPUTED_TYPES = new Set(['Trace', 'NetfilterTrace', 'IptablesView', 'NodeServiceRules', 'TraceAffinity'])
+export const COMPUTED_TYPES = new Set(['Trace', 'NetfilterTrace', 'IptablesView', 'ServiceRules', 'TraceAffinity'])
 
 /** Fields that do real work (rule rendering, packet traces) cost more than a lookup. */
 export const FIELD_COST: Record<string, number> = {

@@ -34,7 +34,7 @@ const graphql: FastifyPluginAsyncTypebox<GraphQLPluginOptions> = async (app, opt
   registerGraphiQL(app, () => {
     examples ??= [
       ...EXAMPLES,
-      RULES_EXAMPLE,
+      ...(app.hasRoute({ method: 'GET', url: '/api/v1/clusters/:cluster/namespaces/:ns/services/:name/rules' }) ? [RULES_EXAMPLE] : []),
       ...(app.hasRoute({ method: 'GET', url: '/api/v1/clusters/:cluster/nodes/:node/iptables' }) ? [IPTABLES_EXAMPLE] : []),
       ...(app.hasRoute({ method: 'POST', url: '/api/v1/clusters/:cluster/traces' }) ? [TRACE_EXAMPLE] : [])
     ]

@@ -149,7 +149,7 @@ type Service {
   "the NodePort allocation rows this service holds"
   nodePorts: [NodePortAllocation!]!
   "per node, this service's chains and rules with provenance (REST .../services/{name}/rules); one node when given"
-  rules(node: String): [NodeServiceRules!]!
+  rules(node: String): ServiceRules!
 }
 type ServiceList { kind: String! apiVersion: String! metadata: ListMeta! items: [Service!]! }
 type ServiceWrite { object: Service! created: Boolean! }
@@ -195,16 +195,22 @@ enum TraceOutcomeKind { DELIVERED REJECTED DROPPED NO_ROUTE LOCAL EXTERNAL UNKNO
 
 "Which Service port / endpoint / spec field produced a rule."
 type RuleProvenance { origin: String service: String servicePort: String endpoint: String field: String note: String }
-type ServiceRule { "the restore line (-A CHAIN ...)" text: String! provenance: RuleProvenance }
+type ServiceRule { "as kube-proxy writes it (restore input)" text: String! "as iptables-save prints it" save: String! provenance: RuleProvenance }
 type ServiceChain { table: String! chain: String! "the service's own chain (SVC/SVL/EXT/FW/SEP/XLB)" owned: Boolean! rules: [ServiceRule!]! }
 "One node's chains and rules of a service."
-type NodeServiceRules { node: String! chains: [ServiceChain!]! }
+type NodeServiceRules { node: String! profile: String! chains: [ServiceChain!]! }
+"REST GET .../namespaces/{ns}/services/{name}/rules"
+type ServiceRules { kind: String! apiVersion: String! cluster: String! generation: Int! "namespace/name" service: String! nodes: [NodeServiceRules!]! }
 
 type IptablesRule { "canonical iptables-save line" text: String! "the engine's parsed matches and target" rule: JSON! provenance: RuleProvenance }
 type IptablesChain { name: String! builtin: Boolean! policy: String rules: [IptablesRule!]! }
 type IptablesTable { name: String! chains: [IptablesChain!]! }
 "REST GET .../nodes/{node}/iptables: text for save/restore/sorted, tables for json."
 type IptablesView {
+  kind: String
+  apiVersion: String
+  cluster: String
+  generation: Int
   node: String!
   format: IptablesFormat!
   text: String

@@ -1,14 +1,10 @@
 /**
  * The rules, trace and standalone-engine fields. iptables views, cluster traces and netfilter traces
- * go through the REST routes in-process (rest.ts) until their owners expose shared functions; the
- * per-service rules are computed by the kube-proxy generator (the same `serviceRules` view REST uses)
- * in a batch per cluster.
+ * (and the per-service rules) go through the REST routes in-process (rest.ts) until their owners
+ * expose shared functions, so they share the REST routes' caches and state.
  */
 import type { MercuriusContext } from 'mercurius'
-import type { Node, Service } from '../../cluster/model.ts'
-import { endpointSlicesOf } from '../../cluster/actions/index.ts'
-import { KubeProxyRulesCache, serviceRules, type NodeRules } from '../../cluster/kubeproxy/index.ts'
-import { memo, type ClusterSnapshot } from '../../store/index.ts'
+import type { Service } from '../../cluster/model.ts'
 import { clusterOf, type Tagged } from './context.ts'
 import { StatusError } from '../../cluster/errors.ts'
 import { limitError } from './errors.ts'
@@ -31,31 +27,13 @@ export async function iptables (ctx: Ctx, cluster: string, node: string, a: Ipta
   return { node, format, text: r.text }
 }
 
-/** Node rules per cluster generation, memoised on the snapshot (rendered once per node). */
-function nodeRules (snap: ClusterSnapshot, node: Node): NodeRules {
-  const cache = memo(snap, 'graphql:kubeproxy-cache', () => new KubeProxyRulesCache())
-  return memo(snap, `graphql:node-rules:${node.metadata.name}`, () => cache.render({
-    settings: snap.cluster.settings,
-    node,
-    nodes: snap.nodes,
-    services: snap.services,
-    endpointSlices: endpointSlicesOf(snap)
-  }, snap.generation))
-}
-
-/** Loader: Service.rules(node) — per node, the service's chains and rules with provenance. */
+/** Loader: Service.rules(node) — REST's per-node view of the service's chains and rules. */
 export async function serviceRulesBatch (queries: Array<{ obj: Tagged<Service>, params: { node?: string | null } }>, ctx: Ctx): Promise<unknown[]> {
-  const snaps = new Map<string, ClusterSnapshot>()
-  for (const q of queries) {
-    const c = clusterOf(q.obj)
-    if (!snaps.has(c)) snaps.set(c, await ctx.kns.snapshot(c))
-  }
-  return queries.map(q => {
-    const snap = snaps.get(clusterOf(q.obj))!
-    const key = `${q.obj.metadata.namespace ?? 'default'}/${q.obj.metadata.name}`
-    const nodes = q.params.node == null ? snap.nodes : snap.nodes.filter(n => n.metadata.name === q.params.node)
-    return nodes.map(n => ({ node: n.metadata.name, chains: serviceRules(nodeRules(snap, n), key) }))
-  })
+  return await Promise.all(queries.map(async q => {
+    const m = q.obj.metadata
+    const url = `${CLUSTERS}/${seg(clusterOf(q.obj))}/namespaces/${seg(m.namespace ?? 'default')}/services/${seg(m.name)}/rules`
+    return (await viaRest(ctx.app, { method: 'GET', url, ...(q.params.node != null ? { query: { node: q.params.node } } : {}) })).json()
+  }))
 }
 
 export interface TraceArgs {

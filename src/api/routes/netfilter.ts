@@ -7,7 +7,7 @@
  * Parse errors are 400 Status objects naming line and column; engine errors are 400 too.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type, type TSchema } from 'typebox'
+import { Type, type Static, type TSchema } from 'typebox'
 import {
   parseRuleset, renderRuleset, prepareRuleset, createEngineState, createHost, evaluatePacket, NetfilterError,
   HostError, EvaluationError, renderLegacyTraceLines, renderXtablesMonitorTraceLines, conntrackEntries, describeEntry, readCounters
@@ -30,6 +30,13 @@ const PacketSchema = Type.Object({
   icmpType: opt(Int(0, 255)),
   icmpCode: opt(Int(0, 255)),
   icmpId: opt(Int(0, 65535)),
+  icmpEmbedded: opt(Type.Object({
+    src: IPv4,
+    dst: IPv4,
+    proto: Type.Union([Type.Literal('tcp'), Type.Literal('udp'), Type.Literal('sctp'), Type.Literal('icmp'), Int(0, 255)]),
+    sport: opt(Int(0, 65535)),
+    dport: opt(Int(0, 65535))
+  }, { additionalProperties: false, description: 'ICMP errors: the quoted header (makes the error RELATED to its connection)' })),
   inIface: opt(Type.String({ maxLength: 15, description: 'arriving on this interface (PREROUTING); omit for a locally generated packet (OUTPUT)' })),
   mark: opt(Int(0, 4294967295)),
   ttl: opt(Int(0, 255)),
@@ -80,7 +87,7 @@ const TraceRequest = Type.Object({
   ruleset: Type.String({ maxLength: 2_000_000, description: 'iptables-save / iptables-restore text' }),
   host: HostSchema,
   packet: opt(PacketSchema),
-  packets: opt(Type.Array(PacketSchema, { minItems: 1, maxItems: 32, description: 'a short sequence sharing conntrack state (e.g. request, reply, next request)' })),
+  packets: opt(Type.Array(PacketSchema, { minItems: 1, maxItems: 32, description: 'a short sequence sharing conntrack state (e.g. request, reply, next request); in mode `all` each packet continues from the most likely branch of the previous one' })),
   options: opt(OptionsSchema)
 }, { additionalProperties: false })
 
@@ -155,6 +162,49 @@ function branchJson (b: Branch): Record<string, unknown> {
   return { probability: b.probability, outcome: b.outcome, packetAfter: b.packetAfter, choices: b.choices, ct: b.ct, steps: b.steps }
 }
 
+export type TraceRequestBody = Static<typeof TraceRequest>
+export type TraceFormat = 'json' | 'trace' | 'xtables-monitor'
+
+/**
+ * The whole trace request (parse, prepare, evaluate every packet with one shared state) as the
+ * REST route runs it; exported so GraphQL can reuse it. Returns the JSON body or, for the text
+ * formats, the rendered lines. Throws StatusError (400) for parse, host and packet errors.
+ */
+export function runNetfilterTrace (body: TraceRequestBody, format: TraceFormat = 'json'): { kind: 'NetfilterTrace', results: Array<Record<string, unknown>>, conntrack: string[], counters: unknown[] } | string {
+  const packets: Packet[] = body.packets ?? (body.packet !== undefined ? [body.packet as Packet] : [])
+  if (packets.length === 0) throw badRequest('give `packet` or `packets`')
+  if (body.packets !== undefined && body.packet !== undefined) throw badRequest('give either `packet` or `packets`, not both')
+  const o = body.options ?? {}
+  try {
+    const prepared = prepareRuleset(parseRuleset(body.ruleset))
+    const host = createHost(body.host as HostSpec)
+    const state = createEngineState({ seed: o.seed ?? 1, now: o.now ?? 0 })
+    const opts: EvaluateOptions = { mode: o.mode ?? 'sample', detail: o.detail ?? 'matched', backend: o.backend ?? 'legacy', traceAll: o.traceAll ?? !prepared.hasTraceTarget, ...(o.maxBranches !== undefined ? { maxBranches: o.maxBranches } : {}) }
+    const text: string[] = []
+    const results: Array<Record<string, unknown>> = []
+    const render = (steps: Step[]): string[] => format === 'xtables-monitor' ? renderXtablesMonitorTraceLines(steps) : renderLegacyTraceLines(steps)
+    for (const [i, p] of packets.entries()) {
+      const r = evaluatePacket(prepared, host, p, state, opts)
+      // `all` mode leaves the state untouched: the sequence continues from the most likely branch
+      if (opts.mode === 'all') Object.assign(state, r.branches.reduce((a, b) => b.probability > a.probability ? b : a).state)
+      if (format !== 'json') {
+        if (packets.length > 1) text.push(`# packet ${i + 1}: ${r.outcome.kind}`)
+        if (opts.mode === 'all') {
+          r.branches.forEach((b, k) => { text.push(`# branch ${k + 1} p=${b.probability}: ${b.outcome.kind}`); text.push(...render(b.steps)) })
+        } else text.push(...render(r.steps))
+        continue
+      }
+      const res: Record<string, unknown> = { packet: p, ...branchJson(r) }
+      if (opts.mode === 'all') res.branches = r.branches.map(branchJson)
+      results.push(res)
+    }
+    if (format !== 'json') return text.length === 0 ? '' : text.join('\n') + '\n'
+    return { kind: 'NetfilterTrace', results, conntrack: conntrackEntries(state.conntrack).map(describeEntry), counters: readCounters(prepared, state) }
+  } catch (e) {
+    throw toStatus(e)
+  }
+}
+
 const netfilter: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/netfilter/traces', {
     schema: {
@@ -166,46 +216,10 @@ const netfilter: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: TraceResponse, ...errors(400, 413, 415, 422) }
     }
   }, async (req, reply) => {
-    const body = req.body
-    const packets: Packet[] = body.packets ?? (body.packet !== undefined ? [body.packet as Packet] : [])
-    if (packets.length === 0) throw badRequest('give `packet` or `packets`')
-    if (body.packets !== undefined && body.packet !== undefined) throw badRequest('give either `packet` or `packets`, not both')
-    const o = body.options ?? {}
-    let text: string[] = []
-    try {
-      const prepared = prepareRuleset(parseRuleset(body.ruleset))
-      const host = createHost(body.host as HostSpec)
-      const state = createEngineState({ seed: o.seed ?? 1, now: o.now ?? 0 })
-      const opts: EvaluateOptions = { mode: o.mode ?? 'sample', detail: o.detail ?? 'matched', backend: o.backend ?? 'legacy', traceAll: o.traceAll ?? !prepared.hasTraceTarget, ...(o.maxBranches !== undefined ? { maxBranches: o.maxBranches } : {}) }
-      const format = req.query.format ?? ((req.headers.accept ?? '').includes('text/plain') ? 'trace' : 'json')
-      const results: Array<Record<string, unknown>> = []
-      for (const [i, p] of packets.entries()) {
-        const r = evaluatePacket(prepared, host, p, state, opts)
-        // `all` mode leaves the state untouched: continue the sequence with the first (most likely) branch
-        if (opts.mode === 'all') Object.assign(state, r.branches[0].state)
-        const render = (steps: Step[]): string[] => format === 'xtables-monitor' ? renderXtablesMonitorTraceLines(steps) : renderLegacyTraceLines(steps)
-        if (packets.length > 1) text.push(`# packet ${i + 1}: ${r.outcome.kind}`)
-        if (opts.mode === 'all') {
-          r.branches.forEach((b, k) => { text.push(`# branch ${k + 1} p=${b.probability}: ${b.outcome.kind}`); text.push(...render(b.steps)) })
-        } else text.push(...render(r.steps))
-        const res: Record<string, unknown> = { packet: p, ...branchJson(r) }
-        if (opts.mode === 'all') res.branches = r.branches.map(branchJson)
-        results.push(res)
-      }
-      if (format !== 'json') {
-        reply.type('text/plain; charset=utf-8')
-        return (text.length === 0 ? '' : text.join('\n') + '\n') as never
-      }
-      text = []
-      return {
-        kind: 'NetfilterTrace' as const,
-        results,
-        conntrack: conntrackEntries(state.conntrack).map(describeEntry),
-        counters: readCounters(prepared, state)
-      } as never
-    } catch (e) {
-      throw toStatus(e)
-    }
+    const format = req.query.format ?? ((req.headers.accept ?? '').includes('text/plain') ? 'trace' : 'json')
+    const out = runNetfilterTrace(req.body, format)
+    if (typeof out === 'string') reply.type('text/plain; charset=utf-8')
+    return out as never
   })
 
   app.post('/netfilter/canonical', {

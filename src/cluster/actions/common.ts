@@ -62,7 +62,6 @@ export async function stampCreate (kind: string, resource: string, meta: ObjectM
   }
   meta.uid = env.uid()
   meta.creationTimestamp = timestamp()
-  delete meta.deletionTimestamp
 }
 
 /** Keeps cause order, drops exact duplicates (several validators may report the same field). */

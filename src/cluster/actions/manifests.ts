@@ -6,9 +6,9 @@
 import type { ClusterRecord, Store, WriteContext } from '../../store/index.ts'
 import { badRequest, parseManifests, statusError, StatusError, type ManifestObject } from './domain.ts'
 import { requireCluster } from './common.ts'
-import { replaceNodeTx } from './nodes.ts'
-import { replacePodTx } from './pods.ts'
-import { replaceServiceTx } from './services.ts'
+import { createNodeTx, replaceNodeTx } from './nodes.ts'
+import { createPodTx, replacePodTx } from './pods.ts'
+import { createServiceTx, replaceServiceTx } from './services.ts'
 
 export interface AppliedObject {
   /** 1-based document number in the request */
@@ -66,6 +66,13 @@ async function applyOne (ctx: WriteContext, cluster: ClusterRecord, m: ManifestO
   }
   if (name === '') throw statusError(422, 'Invalid', `${kind} "" is invalid: metadata.name: Required value: name or generateName is required`)
   const meta = (obj.metadata ?? {}) as Record<string, unknown>
+  if (typeof meta.name !== 'string' || meta.name === '') {
+    // generateName: always a new object
+    delete meta.resourceVersion
+    if (kind === 'Node') return { object: await createNodeTx(ctx, cluster, obj), created: true }
+    if (kind === 'Pod') return { object: await createPodTx(ctx, cluster, namespace ?? 'default', obj), created: true }
+    return { object: await createServiceTx(ctx, cluster, namespace ?? 'default', obj), created: true }
+  }
   const exists = kind === 'Node'
     ? await ctx.repo.findNode(cluster.id, name) != null
     : kind === 'Pod'

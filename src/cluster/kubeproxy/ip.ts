@@ -13,16 +13,22 @@ export interface ParsedIP {
 }
 
 function parseV4 (s: string): number[] | null {
-  const parts = s.split('.')
-  if (parts.length !== 4) return null
   const out: number[] = []
-  for (const p of parts) {
-    if (!/^[0-9]{1,3}$/.test(p)) return null
-    const n = Number.parseInt(p, 10)
-    if (n > 255) return null
-    out.push(n)
+  let n = 0
+  let digits = 0
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 46
+    if (c === 46 /* . */) {
+      if (digits === 0 || n > 255 || out.length === 4) return null
+      out.push(n)
+      n = 0
+      digits = 0
+    } else if (c >= 48 && c <= 57) {
+      if (++digits > 3) return null
+      n = n * 10 + (c - 48)
+    } else return null
   }
-  return out
+  return out.length === 4 ? out : null
 }
 
 function parseV6 (s: string): number[] | null {

@@ -41,6 +41,12 @@ export function currentServicePortRules (sp: ServicePortInfo, eps: EndpointInfo[
   const fwChain = servicePortChain('FW', ns, p)
 
   const cat = categorize(sp, eps)
+  const sepNames = new Map<EndpointInfo, string>()
+  const sepOf = (ep: EndpointInfo): string => {
+    let n = sepNames.get(ep)
+    if (n == null) sepNames.set(ep, n = endpointChain(ns, p, ep.str))
+    return n
+  }
   const hasEndpoints = cat.hasAny
   const internalChain = sp.internalPolicyLocal ? svlChain : svcChain
   const externalPolicyChain = sp.externalPolicyLocal ? svlChain : svcChain
@@ -177,40 +183,49 @@ export function currentServicePortRules (sp: ServicePortInfo, eps: EndpointInfo[
   }
   if (usesSVC) {
     frag.natChains.push(svcChain)
-    writeServiceToEndpointRules(sp, svcChain, cat.cluster, largeClusterMode, frag, base)
+    writeServiceToEndpointRules(sp, svcChain, cat.cluster, largeClusterMode, frag, base, sepOf)
   }
   if (usesSVL) {
     frag.natChains.push(svlChain)
-    writeServiceToEndpointRules(sp, svlChain, cat.local, largeClusterMode, frag, base)
+    writeServiceToEndpointRules(sp, svlChain, cat.local, largeClusterMode, frag, base, sepOf)
   }
   for (const ep of cat.allReachable) {
-    const sep = endpointChain(ns, p, ep.str)
+    const sep = sepOf(ep)
     frag.natChains.push(sep)
     const args = largeClusterMode ? [] : ['-m', 'comment', '--comment', comment(ns)]
-    const epProv = (note: string): RuleProvenance => ({ origin: 'kube-proxy', service: sp.service, servicePort: ns, field: `endpointslice ${ep.slice} endpoints[${ep.index}]`, note, endpoint: ep.str })
+    const field = endpointField(ep)
+    const epProv = (note: string): RuleProvenance => ({ origin: 'kube-proxy', service: sp.service, servicePort: ns, field, note, endpoint: ep.str })
     N(sep, [...args, '-s', ep.ip, '-j', 'KUBE-MARK-MASQ'], epProv('hairpin: masquerade the endpoint reaching itself'))
     const dnat = sp.affinityTimeout > 0 ? [...args, '-m', 'recent', '--name', sep, '--set'] : args
-    N(sep, [...dnat, '-m', p, '-p', p, '-j', 'DNAT', '--to-destination', ep.str], epProv(`DNAT to ${ep.str}`))
+    N(sep, [...dnat, '-m', p, '-p', p, '-j', 'DNAT', '--to-destination', ep.str], epProv('DNAT to the endpoint'))
   }
   frag.endpointCount += eps.length
 }
 
-function writeServiceToEndpointRules (sp: ServicePortInfo, chain: string, eps: EndpointInfo[], largeClusterMode: boolean, frag: ServiceFragment, base: RuleProvenance): void {
+/** `endpointslice ns/name endpoints[i]`, shared by the rules of one endpoint */
+const fieldMemo = new WeakMap<EndpointInfo, string>()
+export function endpointField (ep: EndpointInfo): string {
+  let f = fieldMemo.get(ep)
+  if (f == null) fieldMemo.set(ep, f = `endpointslice ${ep.slice} endpoints[${ep.index}]`)
+  return f
+}
+
+function writeServiceToEndpointRules (sp: ServicePortInfo, chain: string, eps: EndpointInfo[], largeClusterMode: boolean, frag: ServiceFragment, base: RuleProvenance, sepOf: (ep: EndpointInfo) => string): void {
   const ns = sp.portString
   const p = sp.proto
   const cmt = (ep: EndpointInfo): string[] => largeClusterMode ? [] : ['-m', 'comment', '--comment', comment(`${ns} -> ${ep.str}`)]
   if (sp.affinityTimeout > 0) {
     for (const ep of eps) {
-      const sep = endpointChain(ns, p, ep.str)
+      const sep = sepOf(ep)
       frag.natRules.push(rule('nat', chain, [...cmt(ep), '-m', 'recent', '--name', sep, '--rcheck', '--seconds', String(sp.affinityTimeout), '--reap', '-j', sep],
         { origin: 'kube-proxy', service: base.service, servicePort: ns, field: 'spec.sessionAffinity', note: `ClientIP affinity: clients seen within ${sp.affinityTimeout}s return to ${ep.str}`, endpoint: ep.str }))
     }
   }
   const n = eps.length
   eps.forEach((ep, i) => {
-    const sep = endpointChain(ns, p, ep.str)
+    const sep = sepOf(ep)
     const stat = i < n - 1 ? ['-m', 'statistic', '--mode', 'random', '--probability', probability(n - i, 10)] : []
     frag.natRules.push(rule('nat', chain, [...cmt(ep), ...stat, '-j', sep],
-      { origin: 'kube-proxy', service: base.service, servicePort: ns, field: `endpointslice ${ep.slice} endpoints[${ep.index}]`, note: i < n - 1 ? `pick ${ep.str} with probability 1/${n - i} of the remaining` : `remaining traffic → ${ep.str}`, endpoint: ep.str }))
+      { origin: 'kube-proxy', service: base.service, servicePort: ns, field: endpointField(ep), note: i < n - 1 ? 'pick this endpoint with probability 1/(endpoints remaining)' : 'remaining traffic goes to the last endpoint', endpoint: ep.str }))
   })
 }

@@ -112,7 +112,10 @@ export function finalReason (final: Final, hops: Hop[], prepared: (node: string)
       return final.engineReason
     }
     case 'NO_ROUTE': return final.engineReason
-    case 'EXTERNAL': return `no rule matched, so ${final.node} routes ${final.packet.dst} out of eth0 towards ${final.nextHop}: the packet leaves the cluster`
+    case 'EXTERNAL': {
+      const marked = (final.packet.mark & 0x8000) !== 0 ? ` (it carries the drop mark 0x8000 from KUBE-MARK-DROP, but no rule on its forwarding path drops marked packets)` : ''
+      return `no rule redirected it, so ${final.node} routes ${final.packet.dst} out of eth0 towards ${final.nextHop}: the packet leaves the cluster${marked}`
+    }
     case 'UNKNOWN': return `the engine cannot decide: ${final.engineReason}`
   }
 }

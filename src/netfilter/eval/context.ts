@@ -92,4 +92,6 @@ export interface Ctx {
   /** packet was forwarded (recent --rttl adds 1) */
   forwarded: boolean
   ruleEvals: number
+  /** iptables-legacy or iptables-nft semantics (hooked chains, security priority) */
+  backend: 'legacy' | 'nft'
 }

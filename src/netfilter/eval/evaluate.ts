@@ -112,7 +112,8 @@ function runOnce (prepared: Prepared, host: Host, packet: Packet, state: EngineS
     probability: 1,
     nextHop: 0,
     forwarded: false,
-    ruleEvals: 0
+    ruleEvals: 0,
+    backend: opts.backend ?? 'legacy'
   }
   ctx.decide = (p, pr): boolean => {
     const m = decide(p)

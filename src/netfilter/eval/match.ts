@@ -318,6 +318,8 @@ function matchOne (m: Match, ctx: Ctx, pr: PRule): Tri {
       return HIT
     }
     case 'unknown':
+      // xt_nfacct: counts and returns "not over quota"; kube-proxy's accounting objects have no quota
+      if (m.module === 'nfacct') return HIT
       ctx.why = `-m ${m.module} ${m.args.join(' ')} is not modelled`.replace(/ +$/, '')
       return UNKNOWN
   }

@@ -43,12 +43,30 @@ export interface PChain {
   table: TableName
   builtin: boolean
   policy: 'ACCEPT' | 'DROP' | null
-  rules: PRule[]
+  /** prepared rules, built on first use (see `rulesOf`) */
+  rules?: PRule[]
+  /** number of rules */
+  count: number
   /** id of the implicit policy/return entry (counters) */
   endId: number
+  /** iptables-nft registers a hook for this built-in chain (declared, has rules, or a DROP policy) */
+  nftHooked: boolean
   /** per rule: the run it belongs to (undefined when the chain has no indexed run) */
   runOf?: Array<IndexRun | undefined>
   source: Chain
+  /** shared per-table data for lazy materialisation */
+  t: TableData
+}
+
+interface TableData {
+  chains: Map<string, PChain>
+  /** rule rank by source line (restore order) when every rule has a position */
+  rank?: Int32Array
+  /** handle of the first rule = number of chains */
+  handleBase: number
+  /** first rule's index in table order per chain (handles without positions) */
+  offsets: Map<PChain, number>
+  ids: { next: number }
 }
 
 export interface PTable {
@@ -68,7 +86,8 @@ export interface Prepared {
   id: number
   ruleset: Ruleset
   tables: Map<TableName, PTable>
-  ruleById: Array<PRule | PChain>
+  /** number of rules in all tables */
+  ruleCount: number
   userChainCount: number
   indexedRuns: number
   /** does any rule use `-j TRACE` */
@@ -116,70 +135,56 @@ export function indexKeyOf (r: Rule): { dst: number | null, proto: number, port:
   return { dst, proto: r.protocol.proto, port }
 }
 
-/** Index a ruleset for evaluation (pure; the ruleset is not modified). */
+/** Index a ruleset for evaluation (pure; the ruleset is not modified). Rules are materialised lazily. */
 export function prepareRuleset (ruleset: Ruleset, opts: PrepareOptions = {}): Prepared {
   const tables = new Map<TableName, PTable>()
-  const ruleById: Array<PRule | PChain> = []
   const minRun = opts.minIndexRun ?? 4
+  const ids = { next: 0 }
   let userChainCount = 0
   let indexedRuns = 0
+  let ruleCount = 0
   let hasTraceTarget = false
   for (const [tname, table] of ruleset.tables) {
     const pt: PTable = { name: tname, chains: new Map() }
     tables.set(tname, pt)
-    for (const c of table.chains.values()) {
-      if (!c.builtin) userChainCount++
-      const pc: PChain = { name: c.name, table: tname, builtin: c.builtin, policy: c.policy, rules: [], endId: 0, source: c }
-      pt.chains.set(c.name, pc)
-    }
+    const td: TableData = { chains: pt.chains, handleBase: table.chains.size, offsets: new Map(), ids }
     // handles: chains take 1..C in table order, rules follow in restore (line) order
     let maxLine = 0
     let allLines = true
-    for (const pc of pt.chains.values()) {
-      for (const r of pc.source.rules) {
+    let offset = 0
+    for (const c of table.chains.values()) {
+      if (!c.builtin) userChainCount++
+      const nftHooked = !(c.builtin && c.declared === false && c.rules.length === 0 && c.policy !== 'DROP')
+      const pc: PChain = { name: c.name, table: tname, builtin: c.builtin, policy: c.policy, count: c.rules.length, endId: ids.next++, nftHooked, source: c, t: td }
+      pt.chains.set(c.name, pc)
+      td.offsets.set(pc, offset)
+      offset += c.rules.length
+      ruleCount += c.rules.length
+      for (const r of c.rules) {
         const l = r.pos?.line
-        if (l === undefined) { allLines = false; break }
-        if (l > maxLine) maxLine = l
+        if (l === undefined) allLines = false
+        else if (l > maxLine) maxLine = l
+        if (r.target !== null && r.target.kind === 'TRACE') hasTraceTarget = true
       }
-      if (!allLines) break
     }
-    let rank: Int32Array | undefined
     if (allLines) {
-      rank = new Int32Array(maxLine + 2)
-      for (const pc of pt.chains.values()) for (const r of pc.source.rules) rank[r.pos!.line] = 1
+      const rank = new Int32Array(maxLine + 2)
+      for (const c of table.chains.values()) for (const r of c.rules) rank[r.pos!.line] = 1
       let acc = 0
       for (let l = 0; l < rank.length; l++) { if (rank[l] !== 0) rank[l] = ++acc }
+      td.rank = rank
     }
-    const base = pt.chains.size
-    let seqHandle = base
+    // index runs of `[-d A/32] -p P --dport N` rules
     for (const pc of pt.chains.values()) {
-      const src = pc.source.rules
-      for (let i = 0; i < src.length; i++) {
-        const r = src[i]
-        const pr: PRule = { id: ruleById.length, table: tname, chain: pc, index: i, rule: r, handle: rank !== undefined ? base + rank[r.pos!.line] : ++seqHandle, quirkKind: quirkKindOf(r, pc.builtin) }
-        ruleById.push(pr)
-        pc.rules.push(pr)
-      }
-      pc.endId = ruleById.length
-      ruleById.push(pc)
-    }
-    for (const pc of pt.chains.values()) {
-      const rules = pc.rules
-      for (let k = 0; k < rules.length; k++) {
-        const pr = rules[k]
-        const t: Target | null = pr.rule.target
-        if (t !== null && (t.kind === 'jump' || t.kind === 'goto')) pr.dest = pt.chains.get(t.chain)
-        else if (t !== null && t.kind === 'TRACE') hasTraceTarget = true
-      }
-      // index runs
+      const rules = pc.source.rules
       let i = 0
       while (i < rules.length) {
-        const k0 = indexKeyOf(rules[i].rule)
+        const k0 = indexKeyOf(rules[i])
         if (k0 === null) { i++; continue }
         const keys = [k0]
         let j = i + 1
         for (; j < rules.length; j++) {
-          const kj = indexKeyOf(rules[j].rule)
+          const kj = indexKeyOf(rules[j])
           if (kj === null) break
           keys.push(kj)
         }
@@ -207,12 +212,37 @@ export function prepareRuleset (ruleset: Ruleset, opts: PrepareOptions = {}): Pr
     id: ++preparedSeq,
     ruleset,
     tables,
-    ruleById,
+    ruleCount,
     userChainCount,
     indexedRuns,
     hasTraceTarget,
     renderRule: opts.renderRule ?? renderRule
   }
+}
+
+/** The prepared rules of a chain (built on first use: ids, handles, quirk kinds, jump targets). */
+export function rulesOf (pc: PChain): PRule[] {
+  if (pc.rules !== undefined) return pc.rules
+  const td = pc.t
+  const src = pc.source.rules
+  const out: PRule[] = new Array(src.length)
+  const off = td.offsets.get(pc) ?? 0
+  for (let i = 0; i < src.length; i++) {
+    const r = src[i]
+    const t: Target | null = r.target
+    out[i] = {
+      id: td.ids.next++,
+      table: pc.table,
+      chain: pc,
+      index: i,
+      rule: r,
+      handle: td.handleBase + (td.rank !== undefined ? td.rank[r.pos!.line] : off + i + 1),
+      quirkKind: quirkKindOf(r, pc.builtin),
+      dest: t !== null && (t.kind === 'jump' || t.kind === 'goto') ? td.chains.get(t.chain) : undefined
+    }
+  }
+  pc.rules = out
+  return out
 }
 
 /** First rule index ≥ `from` in `run` that can match (dst, proto, port); `run.end` when none. */

@@ -5,7 +5,7 @@
 import type { HookName, Target } from '../model.ts'
 import type { Ctx, RuleStep } from './context.ts'
 import type { PChain, PRule, PTable } from './prepare.ts'
-import { ruleText, runLookup } from './prepare.ts'
+import { ruleText, runLookup, rulesOf } from './prepare.ts'
 import { matchRule, MISS, UNKNOWN } from './match.ts'
 import { snapshot, touch } from '../packet.ts'
 import { setupNat } from './nat.ts'
@@ -174,7 +174,7 @@ function describeBinding (e: { reply: { src: number, dst: number, sport: number,
  */
 export function runTable (ctx: Ctx, table: PTable, hook: HookName): TableVerdict {
   const base = table.chains.get(hook)
-  if (base === undefined) return { v: 'ACCEPT' }
+  if (base === undefined || (ctx.backend === 'nft' && !base.nftHooked)) return { v: 'ACCEPT' }
   ctx.traversal++
   ctx.hook = hook
   ctx.table = table.name
@@ -183,14 +183,15 @@ export function runTable (ctx: Ctx, table: PTable, hook: HookName): TableVerdict
   const stack: Array<{ chain: PChain, i: number }> = []
   const maxDepth = ctx.prepared.userChainCount + 1
   let chain = base
+  let rules = rulesOf(base)
   let i = 0
   for (;;) {
     if (++ctx.ruleEvals > MAX_EVALS) {
-      const s = pushStep(ctx, chain, 'rule', i + 1, chain.rules[i], 'unknown')
+      const s = pushStep(ctx, chain, 'rule', i + 1, rules[i], 'unknown')
       return { v: 'UNKNOWN', step: s, reason: 'evaluation limit exceeded (rule loop?)' }
     }
-    if (i >= chain.rules.length) {
-      const n = chain.rules.length + 1
+    if (i >= rules.length) {
+      const n = rules.length + 1
       count(ctx, chain.endId)
       if (chain.builtin) {
         const s = pushStep(ctx, chain, 'policy', n, undefined, true)
@@ -202,7 +203,8 @@ export function runTable (ctx: Ctx, table: PTable, hook: HookName): TableVerdict
       const s = pushStep(ctx, chain, 'return', n, undefined, true)
       s.verdict = 'RETURN'
       const top = stack.pop()
-      if (top === undefined) { chain = base; i = base.rules.length } else { chain = top.chain; i = top.i + 1 }
+      if (top === undefined) { chain = base; i = base.count } else { chain = top.chain; i = top.i + 1 }
+      rules = rulesOf(chain)
       continue
     }
     if (useIndex) {
@@ -212,7 +214,7 @@ export function runTable (ctx: Ctx, table: PTable, hook: HookName): TableVerdict
         if (j !== i) { i = j; continue }
       }
     }
-    const pr = chain.rules[i]
+    const pr = rules[i]
     ctx.why = ''
     ctx.explain = full
     const m = matchRule(pr, ctx)
@@ -240,7 +242,8 @@ export function runTable (ctx: Ctx, table: PTable, hook: HookName): TableVerdict
       case 'RETURN': {
         s.verdict = 'RETURN'
         const top = stack.pop()
-        if (top === undefined) { chain = base; i = base.rules.length } else { chain = top.chain; i = top.i + 1 }
+        if (top === undefined) { chain = base; i = base.count } else { chain = top.chain; i = top.i + 1 }
+        rules = rulesOf(chain)
         continue
       }
       case 'jump': case 'goto': {
@@ -256,6 +259,7 @@ export function runTable (ctx: Ctx, table: PTable, hook: HookName): TableVerdict
           stack.push({ chain, i })
         }
         chain = dest
+        rules = rulesOf(chain)
         i = 0
         continue
       }
@@ -265,7 +269,12 @@ export function runTable (ctx: Ctx, table: PTable, hook: HookName): TableVerdict
           case 'continue': s.verdict = 'CONTINUE'; i++; continue
           case 'accept': s.verdict = 'ACCEPT'; return { v: 'ACCEPT' }
           case 'drop': s.verdict = 'DROP'; if (r.reason !== undefined) s.note = r.reason; return { v: 'DROP', step: s, reason: r.reason }
-          case 'reject': s.verdict = 'REJECT'; s.note = `rejected with ${r.with}`; return { v: 'REJECT', with: r.with, step: s }
+          case 'reject':
+            s.verdict = 'REJECT'
+            s.note = r.with === 'tcp-reset'
+              ? 'rejected with a TCP RST'
+              : `rejected with ICMP ${r.with.slice(5)} (the kernel rate-limits ICMP errors per destination, net.ipv4.icmp_ratelimit: in bursts some senders see a timeout instead)`
+            return { v: 'REJECT', with: r.with, step: s }
           case 'queue': s.verdict = 'QUEUE'; return { v: 'QUEUE', step: s }
           case 'unknown': s.verdict = 'UNKNOWN'; s.why = r.reason; return { v: 'UNKNOWN', step: s, reason: r.reason }
         }

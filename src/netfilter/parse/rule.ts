@@ -23,8 +23,8 @@ export interface ParsedCommand {
   arg2?: string
   /** expanded rules (-A/-I/-R/-C/-D by spec) */
   rules: Rule[]
-  /** chains the rules jump/goto to, with the token column */
-  jumps: Array<{ chain: string, column: number }>
+  /** the rules jump/goto to a chain (checked at COMMIT) */
+  jumps: boolean
   column: number
 }
 
@@ -482,7 +482,7 @@ class LineParser {
     this.tok = undefined
     if (this.op === undefined) this.fail('no command specified')
     const op = this.op
-    const cmd: ParsedCommand = { op, chain: this.chain, num: this.num, arg2: this.arg2, rules: [], jumps: [], column: this.opColumn }
+    const cmd: ParsedCommand = { op, chain: this.chain, num: this.num, arg2: this.arg2, rules: [], jumps: false, column: this.opColumn }
     const needsRule = op === 'A' || op === 'I' || op === 'R' || op === 'C' || (op === 'D' && this.num === undefined)
     if (!needsRule) {
       if (this.matches.length > 0 || this.target !== undefined || this.src !== undefined || this.dst !== undefined ||
@@ -515,7 +515,7 @@ class LineParser {
     if (t !== undefined) {
       if (t.inst === null) {
         target = t.isGoto ? { kind: 'goto', chain: t.name } : { kind: 'jump', chain: t.name }
-        cmd.jumps.push({ chain: t.name, column: t.column })
+        cmd.jumps = true
       } else if (t.inst.def === null) {
         target = { kind: 'unknown', name: t.name, args: t.inst.args! }
       } else {

@@ -8,7 +8,7 @@ import { BUILTIN_CHAINS, type Chain, type Counters, type Rule, type Ruleset, typ
 import { NetfilterError, type NetfilterErrorCode } from '../errors.ts'
 import { MAX_LINE, tokenizeLine } from '../tokenize.ts'
 import { renderRule } from '../render/rule.ts'
-import { isTargetName, parseCommandLine, type ParsedCommand } from './rule.ts'
+import { isTargetName, parseCommandLine, type LineContext, type ParsedCommand } from './rule.ts'
 
 export interface ParseOptions {
   /**
@@ -57,7 +57,8 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
   const tables = new Map<TableName, Table>()
   if (opts.base !== undefined) for (const [n, t] of opts.base.tables) tables.set(n, t)
   let cur: Table | null = null
-  let pendingJumps: Array<{ chain: string, line: number, column: number }> = []
+  let blockHasJumps = false
+  const ctx: LineContext = { table: 'filter', line: 0, lenient: opts.lenient, counters: opts.counters }
   /** content lines in the current table block: iptables-nft creates nothing for an empty block [exp] */
   let blockLines = 0
   let lineNo = 0
@@ -81,7 +82,7 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
         if (!TABLES.has(name as TableName)) fail('E_UNKNOWN_TABLE', `table name '${name}' invalid`, lineNo, 2, name)
         const existing = tables.get(name as TableName)
         cur = opts.noflush === true && existing !== undefined ? copyTable(existing) : emptyTable(name as TableName)
-        pendingJumps = []
+        blockHasJumps = false
         blockLines = 0
         continue
       }
@@ -89,7 +90,7 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
       fail('E_PARSE', line.startsWith('COMMIT') ? 'COMMIT without a table' : 'no table specified (missing *table line)', lineNo, 1)
     }
     if (line === 'COMMIT') {
-      if (pendingJumps.length > 0) checkJumps(cur, pendingJumps, opts.lenient === true)
+      if (blockHasJumps) checkJumps(cur, text, opts.lenient === true)
       if (blockLines > 0 || tables.has(cur.name)) tables.set(cur.name, cur)
       cur = null
       continue
@@ -110,10 +111,12 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
     }
     const { tokens, columns } = tokenizeLine(line, lineNo, start)
     if (tokens.length === 0) continue
-    const cmd = parseCommandLine(tokens, columns, { table: cur.name, line: lineNo, lenient: opts.lenient, counters: opts.counters }, counters)
+    ctx.table = cur.name
+    ctx.line = lineNo
+    const cmd = parseCommandLine(tokens, columns, ctx, counters)
     if (cmd === null) continue
     applyCommand(cur, cmd, lineNo)
-    for (const j of cmd.jumps) pendingJumps.push({ chain: j.chain, line: lineNo, column: j.column })
+    if (cmd.jumps) blockHasJumps = true
   }
   if (cur !== null) {
     throw new NetfilterError({ code: 'E_COMMIT_EXPECTED', reason: `COMMIT expected at line ${lineNo + 1}`, line: lineNo + 1 })
@@ -122,7 +125,7 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
 }
 
 /** At COMMIT (like iptables-nft): every jump/goto must name a user chain of the table. */
-function checkJumps (t: Table, pending: Array<{ chain: string, line: number, column: number }>, lenient: boolean): void {
+function checkJumps (t: Table, text: string, lenient: boolean): void {
   for (const c of [...t.chains.values()]) {
     for (const r of c.rules) {
       const tg = r.target
@@ -134,10 +137,22 @@ function checkJumps (t: Table, pending: Array<{ chain: string, line: number, col
         continue
       }
       const line = r.pos?.line ?? 0
-      const p = pending.find(j => j.line === line && j.chain === tg.chain)
-      fail('E_UNKNOWN_TARGET', `Chain '${tg.chain}' does not exist`, line, p?.column, tg.chain)
+      fail('E_UNKNOWN_TARGET', `Chain '${tg.chain}' does not exist`, line, targetColumn(text, line, tg.chain), tg.chain)
     }
   }
+}
+
+/** Column of the `-j`/`-g` argument naming `chain` on a line (error path only). */
+function targetColumn (text: string, line: number, chain: string): number | undefined {
+  const src = text.split('\n')[line - 1]
+  if (src === undefined) return undefined
+  try {
+    const { tokens, columns } = tokenizeLine(src, line)
+    for (let k = 1; k < tokens.length; k++) {
+      if (tokens[k] === chain && /^(-[jg]|--jump|--goto)$/.test(tokens[k - 1])) return columns[k]
+    }
+  } catch {}
+  return undefined
 }
 
 function validateNewChain (name: string, lineNo: number, column: number): void {
