@@ -80,7 +80,11 @@ for (const input of samples) {
     theirs = spawnSync('ip', ['netns', 'exec', 'kns-parse', 'iptables-save', '-t', table], { encoding: 'utf8' }).stdout.split('\n').filter(l => !l.startsWith('#')).join('\n')
   }
   records.push({ input, kernel: theirs })
-  if (ours === null && theirs === null) bothErr++
+  if (ours === null && theirs === null) {
+    bothErr++
+    const reason = oursErr.replace(/^line \d+: /, '')
+    if (!r.stderr.includes(reason.trim())) console.log('MSG ours:', oursErr, '\n    kernel:', r.stderr.split('\n').slice(0, 2).join(' | '))
+  }
   else if (ours === null) { weErr++; console.log('WE ERR:', oursErr, '\n', input) }
   else if (theirs === null) {
     theyErr++

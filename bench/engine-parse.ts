@@ -83,6 +83,14 @@ function median (xs: number[]): number {
   return s[Math.floor(s.length / 2)]
 }
 
+/** how slow is this machine right now: 1e6 small allocations (≈50–100 ms on an idle 2-core box) */
+function calibrate (): number {
+  const t = performance.now()
+  const keep: Array<{ a: number, b: number[] }> = []
+  for (let i = 0; i < 1e6; i++) keep.push({ a: i, b: [i] })
+  return performance.now() - t + keep.length * 0
+}
+
 const text = generate()
 const lines = text.split('\n').length - 1
 console.log(`ruleset: ${services} services, ${services * perService} endpoints, ${lines} lines, ${(text.length / 1e6).toFixed(1)} MB`)
@@ -113,4 +121,5 @@ const fmt = (xs: number[]): string => xs.map(t => t.toFixed(0)).join(', ')
 console.log(`rules: ${rules}`)
 console.log(`parse  median wall ${median(parseTimes).toFixed(0)} ms, cpu ${median(parseCpu).toFixed(0)} ms  (wall runs: ${fmt(parseTimes)})`)
 console.log(`render median wall ${median(renderTimes).toFixed(0)} ms, cpu ${median(renderCpu).toFixed(0)} ms  (wall runs: ${fmt(renderTimes)})`)
+console.log(`calibration: 1e6 small allocations took ${calibrate().toFixed(0)} ms`)
 console.log(`(cpu = process CPU time incl. GC threads; wall time is inflated when other processes share the 2 cores; load ${(await import('node:os')).loadavg()[0].toFixed(1)})`)

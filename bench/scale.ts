@@ -4,7 +4,7 @@
  * (parse + prepare of the node's whole ruleset, sampled and all-mode traces) and, with --kernel as
  * root, the real iptables-restore / iptables-save in a namespace of our own on the same ruleset.
  *
- *   npx tsx bench/scale.ts --services 10000 --endpoints 10 [--kernel] [--no-engine] [--no-rules]
+ *   npx tsx bench/scale.ts --services 10000 --endpoints 10 [--kernel [--kernel-sync]] [--no-engine] [--no-rules]
  *
  * The generator runs with nfacct off (what kube-proxy does when the nfacct objects cannot be created),
  * so the kernel tools accept the very same text without `nfacct add` in the namespace.
@@ -26,6 +26,8 @@ const M = Number(f.get('endpoints') ?? 10)
 const doRules = !f.has('no-rules')
 const doEngine = !f.has('no-engine')
 const doKernel = f.has('kernel')
+/** also time a kube-proxy full sync (`iptables-restore --noflush`) after one change: slow on the nft backend */
+const doSync = f.has('kernel-sync')
 const tag = `${N}x${M}`
 const shape = `${N.toLocaleString('en-US')} svc × ${M} ep`
 
@@ -62,7 +64,9 @@ if (doEngine) {
   const parse = timed(() => nodeRuleset(inc.value))
   const prep = timed(() => prepareForTrace(parse.value))
   const prepared = prep.value
-  emit({ id: `engine.parse-prepare.${tag}`, label: `parse + prepare the node's ruleset (${shape})`, value: fix(parse.ms + prep.ms, 0), unit: 'ms', services: N, target: at(10000, 5, { op: '<=', value: 1000 }), note: `parse ${parse.ms.toFixed(0)} ms + prepare ${prep.ms.toFixed(0)} ms, ${prepared.ruleById.length.toLocaleString('en-US')} rules` })
+  let ruleCount = 0
+  for (const t of parse.value.tables.values()) for (const c of t.chains.values()) ruleCount += c.rules.length
+  emit({ id: `engine.parse-prepare.${tag}`, label: `parse + prepare the node's ruleset (${shape})`, value: fix(parse.ms + prep.ms, 0), unit: 'ms', services: N, target: at(10000, 5, { op: '<=', value: 1000 }), note: `parse ${parse.ms.toFixed(0)} ms + prepare ${prep.ms.toFixed(0)} ms, ${ruleCount.toLocaleString('en-US')} rules` })
   const net = buildClusterNet({ settings: changed.settings, nodes: changed.nodes, pods: changed.pods, services: changed.services })
   const host = net.nodes.get('node-0')!.host
   const state = createEngineState({ seed: 1 })
@@ -80,13 +84,14 @@ if (doEngine) {
   }
   const steady = times.slice(Math.floor(times.length / 10))
   emit({ id: `engine.trace-sample.${tag}`, label: `engine: one sampled trace, median (${shape})`, value: fix(median(steady), 1), unit: 'µs', services: N, target: at(10000, 5, { op: '<=', value: 50 }), note: `p99 ${percentile(steady, 99).toFixed(1)} µs over ${steady.length} packets, ${dnat}/${packets} DNATed; kernel iptables first-packet p50 ≈ 60 µs at 10k (blog chart)` })
-  // all-mode: every branch of a service with 10 endpoints (or M when M > 10 is not available)
+  // all-mode: every branch of an M-endpoint service, from a fresh state as a cluster trace starts
+  // (all mode clones the state per branch: a state holding the 20k flows above makes it ~100× slower)
   const i10 = 3
   const allTimes: number[] = []
   let branches = 0
   for (let k = 0; k < 200; k++) {
     const s = performance.now()
-    const r = evaluatePacket(prepared, host, { inIface: 'eth0', src: '172.16.9.9', dst: clusterIP(i10), proto: 'tcp', sport: 2000 + k, dport: 80, tcpFlags: ['SYN'] }, state, { mode: 'all', detail: 'matched' })
+    const r = evaluatePacket(prepared, host, { inIface: 'eth0', src: '172.16.9.9', dst: clusterIP(i10), proto: 'tcp', sport: 2000 + k, dport: 80, tcpFlags: ['SYN'] }, createEngineState({ seed: k }), { mode: 'all', detail: 'matched' })
     allTimes.push((performance.now() - s) * 1000)
     branches = r.branches?.length ?? branches
   }
@@ -122,6 +127,7 @@ if (doKernel) {
         emit({ id: `kernel.save-identical.${tag}`, label: `our save view = real iptables-save (${shape})`, value: same ? 1 : 0, unit: 'bool', services: N, target: { op: '>=', value: 1 } })
         if (!same) console.log(`first differences: kernel ${JSON.stringify(d.onlyA.slice(0, 3))} ours ${JSON.stringify(d.onlyB.slice(0, 3))}`)
         // one kube-proxy sync after one service changed: the whole restore data, --noflush --counters
+        if (!doSync) return
         const sync = await execIn(ns, 'iptables-restore', ['--noflush', '--counters'], join(dir, 'restore2.txt'))
         if (sync.code !== 0) throw new Error(`iptables-restore --noflush failed: ${sync.stderr.slice(0, 300)}`)
         emit({ id: `kernel.sync.${tag}`, label: `real iptables-restore --noflush of a full sync after 1 change (${shape})`, value: fix(sync.ms, 0), unit: 'ms', services: N, note: `ours re-renders in ${inc.ms.toFixed(1)} ms (${(sync.ms / inc.ms).toFixed(0)}× less)` })

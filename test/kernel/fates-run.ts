@@ -53,9 +53,9 @@ function sourceNs (topo: Topology, from: ClusterRequest['from']): string {
 /**
  * Statistical bound for balancing: with N connections and engine probability p for a pod, the count
  * must lie within N·p ± (5·sqrt(N·p·(1−p)) + 1) — a 5-sigma band, so a correct engine fails a pod's
- * check with probability below 1e-6 — and the set of pods reached must equal the engine's set (with
- * N = 60 and p ≥ 0.1, a pod is missed by chance with probability ≤ 0.9^60 ≈ 2e-3 … we only balance-test
- * sets whose smallest p is ≥ 0.2, where 0.8^60 ≈ 2e-6).
+ * check with probability below 1e-6 — and the set of pods reached must equal the engine's set. Only
+ * sets whose smallest p is ≥ 0.2 are balance-tested, so with N = 60 a pod is missed by chance with
+ * probability ≤ 0.8^60 ≈ 2e-6.
  */
 export function balanceVerdict (n: number, expected: Record<string, number>, observed: Record<string, number>): string | null {
   const pods = new Set([...Object.keys(expected), ...Object.keys(observed)])

@@ -31,7 +31,7 @@ export function scenarioInputs (): NamedInput[] {
   return out
 }
 
-export const CLUSTER_SEEDS = [1, 2, 3, 4, 5]
+export const CLUSTER_SEEDS = [1, 3, 4]
 
 export function randomInputs (seeds: number[]): NamedInput[] {
   const out: NamedInput[] = []

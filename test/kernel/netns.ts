@@ -206,8 +206,9 @@ export class Lab {
     run(['ip', '-n', ns, 'route', 'add', dst, ...spec])
   }
 
+  /** Sets a sysctl inside `ns` through /proc/sys (no dependency on procps' sysctl binary). */
   sysctl (ns: string, key: string, value: string | number): void {
-    this.exec(ns, ['sysctl', '-qw', `${key}=${value}`])
+    this.script(ns, [`echo ${String(value)} > /proc/sys/${key.replace(/\./g, '/')}`])
   }
 
   /** iptables-restore (nft backend) of `text` inside `ns`; throws with iptables' message on failure. */

@@ -33,7 +33,7 @@ function handWritten (): Array<{ name: string, text: string }> {
   return out
 }
 
-export const RANDOM_SEEDS = Array.from({ length: 40 }, (_, i) => 1000 + i)
+export const RANDOM_SEEDS = Array.from({ length: 25 }, (_, i) => 1000 + i)
 
 describe('kernel: iptables-restore → iptables-save round-trip', { skip: skip ?? false }, () => {
   before(() => { cleanupStale() })

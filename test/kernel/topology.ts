@@ -89,12 +89,12 @@ export async function buildTopology (lab: Lab, spec: TopologySpec): Promise<Topo
     sh(ns, 'ip link add cni0 type bridge')
     sh(ns, 'ip link set cni0 up')
     sh(ns, `ip addr add ${gatewayOf(node.podCidr)} dev cni0`)
-    sh(ns, 'sysctl -qw net.ipv4.ip_forward=1')
+    sh(ns, 'echo 1 > /proc/sys/net/ipv4/ip_forward')
     // the kernel rate-limits ICMP errors per destination (token bucket: burst 6, then 1/s), so a burst
     // of REJECTed connections from one client would partly time out; the engine models no timing, so
     // the lab switches the limit off (a known, deliberate difference, see kernel-disagreements.md)
-    sh(ns, 'sysctl -qw net.ipv4.icmp_ratelimit=0')
-    for (const dev of ['all', 'default', 'lo', 'eth0', 'cni0']) sh(ns, `sysctl -qw net.ipv4.conf.${dev}.route_localnet=1`)
+    sh(ns, 'echo 0 > /proc/sys/net/ipv4/icmp_ratelimit')
+    for (const dev of ['all', 'default', 'lo', 'eth0', 'cni0']) sh(ns, `echo 1 > /proc/sys/net/ipv4/conf/${dev}/route_localnet`)
     node.pods.forEach((pod, j) => {
       const pns = lab.ns(`n${i}p${j}`)
       podNs.set(pod.name, pns)

@@ -175,10 +175,15 @@ export interface TraceSession {
   setState?: (state: unknown) => void
 }
 
-function commonPrefix (a: string[], b: string[]): number {
-  let i = 0
-  while (i < a.length && i < b.length && a[i] === b[i]) i++
-  return i
+/** Length of the longest common subsequence: picks the engine branch closest to the kernel's. */
+function lcs (a: string[], b: string[]): number {
+  let prev = new Array<number>(b.length + 1).fill(0)
+  for (let i = 1; i <= a.length; i++) {
+    const cur = new Array<number>(b.length + 1).fill(0)
+    for (let j = 1; j <= b.length; j++) cur[j] = a[i - 1] === b[j - 1] ? prev[j - 1] + 1 : Math.max(prev[j], cur[j - 1])
+    prev = cur
+  }
+  return prev[b.length]
 }
 
 /**
@@ -217,7 +222,7 @@ export function compareHandshake (journeys: Journey[], session: TraceSession, op
     for (const b of branches) {
       const ls = filt(engineLines(b.steps))
       if (linesDiff(kernelLines, ls) === null) { best = b; bestLines = ls; break }
-      if (commonPrefix(kernelLines, ls) > commonPrefix(kernelLines, bestLines)) { best = b; bestLines = ls }
+      if (lcs(kernelLines, ls) > lcs(kernelLines, bestLines)) { best = b; bestLines = ls }
     }
     if (session.setState !== undefined && best.state !== undefined) session.setState(best.state)
     if (!isReply) {

@@ -113,7 +113,7 @@ const RULE_ERRORS: Array<[TableName, string, string]> = [
   ['filter', '-p tcp -m multiport --dports 80 --dport 81 -j ACCEPT', 'multiport: option "--destination-ports" can only be used once.'],
   ['filter', '-p udp -m multiport --ports 80 --dport 2198: -j ACCEPT', 'invalid port/service `\' specified'],
   ['filter', '-p tcp -m multiport --dports 413 -m tcp --dp 16247 -j ACCEPT', 'unknown option "--dp"'],
-  ['filter', '-m recent --set --seconds 5', 'RULE_APPEND failed (Invalid argument): recent --set/--remove take no --seconds, --hitcount, --reap or --rttl']
+  ['filter', '-m recent --set --seconds 5', 'RULE_APPEND failed (Invalid argument): rule in chain X']
 ]
 
 for (const [table, spec, reason] of RULE_ERRORS) {

@@ -7,7 +7,7 @@ import type { IResolvers, MercuriusContext } from 'mercurius'
 import type { Node, Pod, Service } from '../../cluster/model.ts'
 import {
   applyManifests, createCluster, createNode, createPod, createService, deleteCluster, deleteNode, deletePod, deleteService,
-  getCluster, getNode, getPod, getService, listClusters, listEndpointSlices, listNodes, listPods, listServices,
+  clusterObject, getNode, getPod, getService, listClusters, listEndpointSlices, listNodes, listPods, listServices,
   replaceNode, replacePod, replaceService, endpointSlicesOf, CLUSTER_API_VERSION,
   type ClusterInput, type ClusterObject, type KubeList
 } from '../../cluster/actions/index.ts'
@@ -53,7 +53,8 @@ const store = (ctx: Ctx) => ctx.kns.store
 export const resolvers = guarded({
   Query: {
     clusters: async (_: unknown, __: unknown, ctx: Ctx) => ({ kind: 'ClusterList', apiVersion: CLUSTER_API_VERSION, metadata: {}, items: await listClusters(store(ctx)) }),
-    cluster: async (_: unknown, a: { name: string }, ctx: Ctx) => await getCluster(store(ctx), a.name),
+    // from the request's snapshot, so the cluster and everything nested under it are one consistent view
+    cluster: async (_: unknown, a: { name: string }, ctx: Ctx) => clusterObject((await ctx.kns.snapshot(a.name)).cluster),
     service: async (_: unknown, a: { cluster: string, namespace: string, name: string }, ctx: Ctx) =>
       tag(await getService(store(ctx), a.cluster, a.namespace, a.name), a.cluster),
     iptables: async (_: unknown, a: IptablesArgs & { cluster: string, node: string }, ctx: Ctx) => await iptables(ctx, a.cluster, a.node, a),

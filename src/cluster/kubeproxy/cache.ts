@@ -97,13 +97,19 @@ export class KubeProxyRulesCache {
     }
     const top = topLevel(cfg)
     const all = [...entries.values()]
-    const parts: string[] = ['*filter\n', ...top.filterChains.map(c => `:${c} - [0:0]\n`), lines(top.filterHead)]
-    for (const e of all) parts.push(e.filterText)
-    parts.push(lines(top.filterTail), 'COMMIT\n*nat\n', ...top.natChains.map(c => `:${c} - [0:0]\n`))
-    for (const e of all) parts.push(e.natChainText)
-    parts.push(lines(top.natHead))
-    for (const e of all) parts.push(e.natRuleText)
-    parts.push(lines(top.natTail), 'COMMIT\n')
+    let restoreMemo: string | null = null
+    const restoreText = (): string => {
+      if (restoreMemo != null) return restoreMemo
+      const parts: string[] = ['*filter\n', ...top.filterChains.map(c => `:${c} - [0:0]\n`), lines(top.filterHead)]
+      for (const e of all) parts.push(e.filterText)
+      parts.push(lines(top.filterTail), 'COMMIT\n*nat\n', ...top.natChains.map(c => `:${c} - [0:0]\n`))
+      for (const e of all) parts.push(e.natChainText)
+      parts.push(lines(top.natHead))
+      for (const e of all) parts.push(e.natRuleText)
+      parts.push(lines(top.natTail), 'COMMIT\n')
+      restoreMemo = parts.join('')
+      return restoreMemo
+    }
     const fragments = all.map(e => e.frag)
     let rulesMemo: RuleRecord[] | null = null
     const result: NodeRules = {
@@ -114,7 +120,8 @@ export class KubeProxyRulesCache {
       static: staticPart(cfg),
       top,
       fragments,
-      restore: parts.join(''),
+      /** built on first use (the restore text of a large node is tens of MB) */
+      get restore (): string { return restoreText() },
       get rules (): RuleRecord[] {
         if (rulesMemo == null) {
           rulesMemo = [...top.filterHead]

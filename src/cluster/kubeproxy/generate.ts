@@ -130,8 +130,9 @@ export function buildFragment (w: ServiceWork, cfg: ProxierConfig, largeClusterM
 }
 
 export function sortServices (services: Service[]): Service[] {
-  const key = (s: Service): string => `${s.metadata.namespace ?? 'default'}/${s.metadata.name}`
-  return [...services].sort((a, b) => { const x = key(a); const y = key(b); return x < y ? -1 : x > y ? 1 : 0 })
+  const keyed = services.map(s => ({ k: `${s.metadata.namespace ?? 'default'}/${s.metadata.name}`, s }))
+  keyed.sort((a, b) => a.k < b.k ? -1 : a.k > b.k ? 1 : 0)
+  return keyed.map(x => x.s)
 }
 
 /** Joins the parts into kube-proxy's restore document (§2 layout). */

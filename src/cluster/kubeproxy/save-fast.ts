@@ -174,57 +174,109 @@ function fragSave (f: ServiceFragment): FragSave {
 
 const byName = (a: string, b: string): number => a < b ? -1 : a > b ? 1 : 0
 
-/** Incremental state for composing the save text of one node across renders. */
+/** Bucket of per-Service chains sharing a name prefix (`KUBE-SEP-AB…`), with cached joined text. */
+interface Bucket {
+  chains: string[]
+  lines: string | null
+  texts: string | null
+}
+
+/** `KUBE-SEP-AB` for `KUBE-SEP-ABCD…`: kind prefix + 2 hash characters. */
+function bucketKey (chain: string): string {
+  const dash = chain.indexOf('-', 5)
+  return dash < 0 ? chain : chain.slice(0, dash + 3)
+}
+
+function sortedInsert (arr: string[], v: string): void {
+  let lo = 0
+  let hi = arr.length
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (arr[mid] < v) lo = mid + 1; else hi = mid }
+  if (arr[lo] !== v) arr.splice(lo, 0, v)
+}
+
+function sortedRemove (arr: string[], v: string): void {
+  let lo = 0
+  let hi = arr.length
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (arr[mid] < v) lo = mid + 1; else hi = mid }
+  if (arr[lo] === v) arr.splice(lo, 1)
+}
+
+/**
+ * Incremental state for composing the save text of one node across renders. Per-Service chains are
+ * kept sorted in prefix buckets whose joined text is cached, so after a change only the touched
+ * buckets are re-joined.
+ */
 export class SaveComposer {
   private frags = new Set<ServiceFragment>()
-  /** per-Service nat chains, sorted, with their chain line and rule text */
-  private natChains: string[] = []
-  private natLines: string[] = []
-  private natTexts: string[] = []
   private owner = new Map<string, ServiceFragment>()
+  private buckets = new Map<string, Bucket>()
+  private keys: string[] = []
 
-  private rebuild (fragments: ServiceFragment[]): void {
-    this.owner = new Map()
-    for (const f of fragments) for (const c of f.natChains) this.owner.set(c, f)
-    this.natChains = [...this.owner.keys()].sort(byName)
-    this.natLines = this.natChains.map(c => flat(`:${c} - [0:0]\n`))
-    this.natTexts = this.natChains.map(c => fragSave(this.owner.get(c)!).own.get(c) ?? '')
+  private addChain (c: string, f: ServiceFragment): void {
+    this.owner.set(c, f)
+    const k = bucketKey(c)
+    let b = this.buckets.get(k)
+    if (b == null) {
+      this.buckets.set(k, b = { chains: [], lines: null, texts: null })
+      sortedInsert(this.keys, k)
+    }
+    sortedInsert(b.chains, c)
+    b.lines = null
+    b.texts = null
+  }
+
+  private removeChain (c: string): void {
+    this.owner.delete(c)
+    const k = bucketKey(c)
+    const b = this.buckets.get(k)
+    if (b == null) return
+    sortedRemove(b.chains, c)
+    b.lines = null
+    b.texts = null
+    if (b.chains.length === 0) { this.buckets.delete(k); sortedRemove(this.keys, k) }
   }
 
   private update (fragments: ServiceFragment[]): void {
     const next = new Set(fragments)
-    const removed: ServiceFragment[] = []
-    const added: ServiceFragment[] = []
-    for (const f of this.frags) if (!next.has(f)) removed.push(f)
-    for (const f of fragments) if (!this.frags.has(f)) added.push(f)
+    let changed = 0
+    for (const f of this.frags) if (!next.has(f)) changed++
+    if (this.frags.size === 0 || changed > 64) {
+      // (re)build from scratch
+      this.owner = new Map()
+      const byKey = new Map<string, string[]>()
+      for (const f of fragments) {
+        for (const c of f.natChains) {
+          this.owner.set(c, f)
+          const k = bucketKey(c)
+          let a = byKey.get(k)
+          if (a == null) byKey.set(k, a = [])
+          a.push(c)
+        }
+      }
+      this.buckets = new Map()
+      for (const [k, a] of byKey) this.buckets.set(k, { chains: [...new Set(a)].sort(byName), lines: null, texts: null })
+      this.keys = [...byKey.keys()].sort(byName)
+      this.frags = next
+      return
+    }
+    for (const f of this.frags) {
+      if (next.has(f)) continue
+      for (const c of f.natChains) if (this.owner.get(c) === f) this.removeChain(c)
+    }
+    for (const f of fragments) {
+      if (this.frags.has(f)) continue
+      for (const c of f.natChains) this.addChain(c, f)
+    }
     this.frags = next
-    if (removed.length + added.length > 64) { this.rebuild(fragments); return }
-    const find = (c: string): number => {
-      let lo = 0
-      let hi = this.natChains.length
-      while (lo < hi) { const mid = (lo + hi) >> 1; if (this.natChains[mid] < c) lo = mid + 1; else hi = mid }
-      return lo
+  }
+
+  private bucketText (b: Bucket, what: 'lines' | 'texts'): string {
+    if (what === 'lines') {
+      if (b.lines == null) b.lines = b.chains.map(c => `:${c} - [0:0]\n`).join('')
+      return b.lines
     }
-    for (const f of removed) {
-      for (const c of f.natChains) {
-        if (this.owner.get(c) !== f) continue
-        this.owner.delete(c)
-        const i = find(c)
-        if (this.natChains[i] === c) { this.natChains.splice(i, 1); this.natLines.splice(i, 1); this.natTexts.splice(i, 1) }
-      }
-    }
-    for (const f of added) {
-      const fs = fragSave(f)
-      for (const c of f.natChains) {
-        this.owner.set(c, f)
-        const i = find(c)
-        const text = fs.own.get(c) ?? ''
-        if (this.natChains[i] === c) { this.natTexts[i] = text; continue }
-        this.natChains.splice(i, 0, c)
-        this.natLines.splice(i, 0, flat(`:${c} - [0:0]\n`))
-        this.natTexts.splice(i, 0, text)
-      }
-    }
+    if (b.texts == null) b.texts = b.chains.map(c => fragSave(this.owner.get(c)!).own.get(c) ?? '').join('')
+    return b.texts
   }
 
   /** iptables-save text (`date` already in ctime form). */
@@ -245,8 +297,8 @@ export class SaveComposer {
       const statics = nr.static.rules.filter(r => r.table === t && !restoreSet.has(r.chain))
       const head = t === 'filter' ? nr.top.filterHead : t === 'nat' ? nr.top.natHead : []
       const tail = t === 'filter' ? nr.top.filterTail : t === 'nat' ? nr.top.natTail : []
-      const hasOwn = t === 'nat' && this.natChains.length > 0
-      if (staticChains.length === 0 && restoreTop.length === 0 && statics.length === 0 && !hasOwn) continue
+      const keys = t === 'nat' ? this.keys : []
+      if (staticChains.length === 0 && restoreTop.length === 0 && statics.length === 0 && keys.length === 0) continue
       const sharedText = new Map<string, string[]>()
       const push = (c: string, s: string): void => { let a = sharedText.get(c); if (a == null) sharedText.set(c, a = []); a.push(s) }
       for (const r of statics) push(r.chain, saveLine(r) + '\n')
@@ -256,22 +308,21 @@ export class SaveComposer {
       const sharedUsers = [...new Set([...staticChains, ...restoreTop])].filter(c => !builtins.includes(c) && !(t === 'nat' && this.owner.has(c))).sort(byName)
       out.push(`# Generated by iptables-save v1.8.9 (nf_tables) on ${date}\n*${t}\n`)
       for (const b of builtins) out.push(`:${b} ACCEPT [0:0]\n`)
-      const own = t === 'nat' ? this.natChains : []
-      // chain lines, merged in name order
+      // chain lines: shared chains merged with the buckets in name order (a shared name never falls inside a bucket)
       let i = 0
       let j = 0
-      while (i < sharedUsers.length || j < own.length) {
-        if (j >= own.length || (i < sharedUsers.length && sharedUsers[i] < own[j])) out.push(`:${sharedUsers[i++]} - [0:0]\n`)
-        else out.push(this.natLines[j++])
+      while (i < sharedUsers.length || j < keys.length) {
+        if (j >= keys.length || (i < sharedUsers.length && sharedUsers[i] < keys[j])) out.push(`:${sharedUsers[i++]} - [0:0]\n`)
+        else out.push(this.bucketText(this.buckets.get(keys[j++])!, 'lines'))
       }
       for (const b of builtins) { const a = sharedText.get(b); if (a != null) for (const x of a) out.push(x) }
       i = 0
       j = 0
-      while (i < sharedUsers.length || j < own.length) {
-        if (j >= own.length || (i < sharedUsers.length && sharedUsers[i] < own[j])) {
+      while (i < sharedUsers.length || j < keys.length) {
+        if (j >= keys.length || (i < sharedUsers.length && sharedUsers[i] < keys[j])) {
           const a = sharedText.get(sharedUsers[i++])
           if (a != null) for (const x of a) out.push(x)
-        } else out.push(this.natTexts[j++])
+        } else out.push(this.bucketText(this.buckets.get(keys[j++])!, 'texts'))
       }
       out.push(`COMMIT\n# Completed on ${date}\n`)
     }

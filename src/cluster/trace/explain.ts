@@ -9,7 +9,7 @@ import type { RuleProvenance } from '../kubeproxy/index.ts'
 import type { Final, Hop } from './types.ts'
 
 export function ruleAt (p: Prepared, table: string, chain: string, n: number): Rule | undefined {
-  return p.tables.get(table as never)?.chains.get(chain)?.rules[n - 1]?.rule
+  return p.tables.get(table as never)?.chains.get(chain)?.source.rules[n - 1]
 }
 
 export function provenanceOf (p: Prepared, ref: { table: string, chain: string, n: number, kind?: string }): RuleProvenance | undefined {

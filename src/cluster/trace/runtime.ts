@@ -6,7 +6,7 @@
  */
 import type { ClusterSettings, EndpointSlice, Node, Pod, Service } from '../model.ts'
 import { KubeProxyRulesCache, nodeRuleset, resolveConfig, type NodeRules } from '../kubeproxy/index.ts'
-import { prepareRuleset, renderRule, type Prepared, type Rule, type Ruleset, type Match } from '../../netfilter/index.ts'
+import { prepareRuleset, type Prepared, type Ruleset } from '../../netfilter/index.ts'
 import { buildClusterNet, type ClusterNet } from './topology.ts'
 import { AffinityState } from './affinity.ts'
 import type { NodeRuntime } from './walk.ts'
@@ -98,33 +98,10 @@ export class TraceRuntimes {
   }
 }
 
-function isNfacct (m: Match): boolean {
-  return m.kind === 'unknown' && (m as { module?: string }).module === 'nfacct'
-}
-
 /**
- * Prepares a node ruleset for tracing. Workaround until the engine models `-m nfacct` (see
- * .notes/trace-needs.md): the kernel's nfacct match only counts and returns true for accounting objects
- * without a quota (kube-proxy's), so rules carrying it are evaluated from a private copy where that match
- * is always true; rule text (rendered from the original rule) and provenance are unchanged.
+ * Prepares a node ruleset for tracing. (Until the engine modelled `-m nfacct` this substituted an
+ * always-true match; the engine now evaluates nfacct itself, so this is plain `prepareRuleset`.)
  */
 export function prepareForTrace (rs: Ruleset): Prepared {
-  const original = new Map<Rule, Rule>()
-  let patched: Ruleset | undefined
-  for (const [tn, t] of rs.tables) {
-    for (const [cn, c] of t.chains) {
-      c.rules.forEach((r, i) => {
-        if (!r.matches.some(isNfacct)) return
-        if (patched === undefined) patched = { tables: new Map([...rs.tables].map(([k, v]) => [k, { ...v, chains: new Map(v.chains) }])) }
-        const pt = patched.tables.get(tn)!
-        let pc = pt.chains.get(cn)!
-        if (pc === c) { pc = { ...c, rules: [...c.rules] }; pt.chains.set(cn, pc) }
-        const copy: Rule = { ...r, matches: r.matches.map(m => isNfacct(m) ? { kind: 'comment', comment: 'nfacct (counts, always matches)' } : m) }
-        original.set(copy, r)
-        pc.rules[i] = copy
-      })
-    }
-  }
-  if (patched === undefined) return prepareRuleset(rs)
-  return prepareRuleset(patched, { renderRule: (chain, rule) => renderRule(chain, original.get(rule) ?? rule) })
+  return prepareRuleset(rs)
 }

@@ -75,10 +75,11 @@ export const recentMatch = defineExt({
     if (s.command === undefined) {
       return env.fail('recent: you must specify one of `--set\', `--rcheck\' `--update\' or `--remove\'')
     }
+    // the kernel (xt_recent checkentry) refuses modifiers on --set/--remove
     if ((s.command === 'set' || s.command === 'remove') && (s.seconds !== undefined || s.hitcount !== undefined || s.reap || s.rttl)) {
-      return env.fail('RULE_APPEND failed (Invalid argument): recent --set/--remove take no --seconds, --hitcount, --reap or --rttl', 'E_RULE')
+      return env.fail(`RULE_APPEND failed (Invalid argument): rule in chain ${env.chain}`, 'E_RULE')
     }
-    if (s.hitcount !== undefined && s.hitcount > 255) return env.fail('RULE_APPEND failed (Invalid argument): hitcount too large')
+    if (s.hitcount !== undefined && s.hitcount > 255) return env.fail(`RULE_APPEND failed (Invalid argument): rule in chain ${env.chain}`, 'E_RULE')
     const m: Match = { kind: 'recent', command: s.command, invert: s.invert, name: s.name, reap: s.reap, rttl: s.rttl, mask: s.mask, side: s.side }
     if (s.seconds !== undefined) m.seconds = s.seconds
     if (s.hitcount !== undefined) m.hitcount = s.hitcount

@@ -43,8 +43,8 @@ export function renderMatch (m: Match): string {
     case 'tcp':
       out += ports('sport', m.sport)
       out += ports('dport', m.dport)
-      if (m.tcpOption !== undefined) out += (`${not(m.tcpOption.invert)} --tcp-option ${m.tcpOption.value}`)
-      if (m.tcpFlags !== undefined) out += (`${not(m.tcpFlags.invert)} --tcp-flags ${flags(m.tcpFlags.value.mask)} ${flags(m.tcpFlags.value.comp)}`)
+      if (m.tcpOption !== undefined) out += `${not(m.tcpOption.invert)} --tcp-option ${m.tcpOption.value}`
+      if (m.tcpFlags !== undefined) out += `${not(m.tcpFlags.invert)} --tcp-flags ${flags(m.tcpFlags.value.mask)} ${flags(m.tcpFlags.value.comp)}`
       break
     case 'udp': case 'sctp':
       out += ports('sport', m.sport)
@@ -56,33 +56,33 @@ export function renderMatch (m: Match): string {
       if (v === 'any') s = 'any'
       else if (v.codeMin === 0 && v.codeMax === 0xff) s = String(v.type)
       else s = `${v.type}/${v.codeMin}`
-      out += (`${not(m.icmpType.invert)} --icmp-type ${s}`)
+      out += `${not(m.icmpType.invert)} --icmp-type ${s}`
       break
     }
     case 'multiport': {
       const name = m.direction === 'src' ? 'sports' : m.direction === 'dst' ? 'dports' : 'ports'
-      out += (`${not(m.invert)} --${name} ${m.ports.map(formatPortRange).join(',')}`)
+      out += `${not(m.invert)} --${name} ${m.ports.map(formatPortRange).join(',')}`
       break
     }
     case 'comment':
-      out += (` --comment ${saveString(m.comment)}`)
+      out += ` --comment ${saveString(m.comment)}`
       break
     case 'addrtype':
-      if (m.srcType !== undefined) out += (`${not(m.srcType.invert)} --src-type ${ordered(m.srcType.value, ADDR_TYPE_ORDER)}`)
-      if (m.dstType !== undefined) out += (`${not(m.dstType.invert)} --dst-type ${ordered(m.dstType.value, ADDR_TYPE_ORDER)}`)
-      if (m.limitIfaceIn === true) out += (' --limit-iface-in')
-      if (m.limitIfaceOut === true) out += (' --limit-iface-out')
+      if (m.srcType !== undefined) out += `${not(m.srcType.invert)} --src-type ${ordered(m.srcType.value, ADDR_TYPE_ORDER)}`
+      if (m.dstType !== undefined) out += `${not(m.dstType.invert)} --dst-type ${ordered(m.dstType.value, ADDR_TYPE_ORDER)}`
+      if (m.limitIfaceIn === true) out += ' --limit-iface-in'
+      if (m.limitIfaceOut === true) out += ' --limit-iface-out'
       break
     case 'statistic':
-      if (m.mode === 'random') out += (` --mode random${not(m.invert)} --probability ${formatProbability(m.probability)}`)
-      else out += (` --mode nth${not(m.invert)} --every ${m.every} --packet ${m.packet}`)
+      if (m.mode === 'random') out += ` --mode random${not(m.invert)} --probability ${formatProbability(m.probability)}`
+      else out += ` --mode nth${not(m.invert)} --every ${m.every} --packet ${m.packet}`
       break
     case 'mark': case 'connmark':
-      out += (`${not(m.invert)} --mark ${hex(m.value)}${m.mask === 0xffffffff ? '' : '/' + hex(m.mask)}`)
+      out += `${not(m.invert)} --mark ${hex(m.value)}${m.mask === 0xffffffff ? '' : '/' + hex(m.mask)}`
       break
     case 'conntrack':
-      if (m.ctstate !== undefined) out += (`${not(m.ctstate.invert)} --ctstate ${ordered(m.ctstate.value, CT_STATE_ORDER)}`)
-      if (m.ctproto !== undefined) out += (`${not(m.ctproto.invert)} --ctproto ${m.ctproto.value}`)
+      if (m.ctstate !== undefined) out += `${not(m.ctstate.invert)} --ctstate ${ordered(m.ctstate.value, CT_STATE_ORDER)}`
+      if (m.ctproto !== undefined) out += `${not(m.ctproto.invert)} --ctproto ${m.ctproto.value}`
       out += ctAddr('ctorigsrc', m.ctorigsrc)
       out += ctAddr('ctorigdst', m.ctorigdst)
       out += ctAddr('ctreplsrc', m.ctreplsrc)
@@ -93,31 +93,31 @@ export function renderMatch (m: Match): string {
       out += ports('ctrepldstport', m.ctrepldstport)
       if (m.ctstatus !== undefined) {
         const s = ordered(m.ctstatus.value, CT_STATUS_ORDER)
-        out += (`${not(m.ctstatus.invert)} --ctstatus ${s === '' ? 'NONE' : s}`)
+        out += `${not(m.ctstatus.invert)} --ctstatus ${s === '' ? 'NONE' : s}`
       }
-      if (m.ctexpire !== undefined) out += (`${not(m.ctexpire.invert)} --ctexpire ${formatPortRange(m.ctexpire.value)}`)
-      if (m.ctdir !== undefined) out += (` --ctdir ${m.ctdir}`)
+      if (m.ctexpire !== undefined) out += `${not(m.ctexpire.invert)} --ctexpire ${formatPortRange(m.ctexpire.value)}`
+      if (m.ctdir !== undefined) out += ` --ctdir ${m.ctdir}`
       break
     case 'state':
-      out += (`${not(m.state.invert)} --state ${ordered(m.state.value, CT_STATE_ORDER)}`)
+      out += `${not(m.state.invert)} --state ${ordered(m.state.value, CT_STATE_ORDER)}`
       break
     case 'recent':
-      out += (`${not(m.invert)} --${m.command}`)
-      if (m.seconds !== undefined) out += (` --seconds ${m.seconds}`)
-      if (m.reap) out += (' --reap')
-      if (m.hitcount !== undefined) out += (` --hitcount ${m.hitcount}`)
-      if (m.rttl) out += (' --rttl')
-      out += (` --name ${m.name} --mask ${formatIPv4(m.mask)} --${m.side}`)
+      out += `${not(m.invert)} --${m.command}`
+      if (m.seconds !== undefined) out += ` --seconds ${m.seconds}`
+      if (m.reap) out += ' --reap'
+      if (m.hitcount !== undefined) out += ` --hitcount ${m.hitcount}`
+      if (m.rttl) out += ' --rttl'
+      out += ` --name ${m.name} --mask ${formatIPv4(m.mask)} --${m.side}`
       break
     case 'physdev':
-      if (m.isIn !== undefined) out += (`${not(m.isIn.invert)} --physdev-is-in`)
-      if (m.physdevIn !== undefined) out += (`${not(m.physdevIn.invert)} --physdev-in ${m.physdevIn.value}`)
-      if (m.isOut !== undefined) out += (`${not(m.isOut.invert)} --physdev-is-out`)
-      if (m.physdevOut !== undefined) out += (`${not(m.physdevOut.invert)} --physdev-out ${m.physdevOut.value}`)
-      if (m.isBridged !== undefined) out += (`${not(m.isBridged.invert)} --physdev-is-bridged`)
+      if (m.isIn !== undefined) out += `${not(m.isIn.invert)} --physdev-is-in`
+      if (m.physdevIn !== undefined) out += `${not(m.physdevIn.invert)} --physdev-in ${m.physdevIn.value}`
+      if (m.isOut !== undefined) out += `${not(m.isOut.invert)} --physdev-is-out`
+      if (m.physdevOut !== undefined) out += `${not(m.physdevOut.invert)} --physdev-out ${m.physdevOut.value}`
+      if (m.isBridged !== undefined) out += `${not(m.isBridged.invert)} --physdev-is-bridged`
       break
     case 'unknown':
-      for (const a of m.args) out += (' ' + tokenString(a))
+      for (const a of m.args) out += ' ' + tokenString(a)
       break
   }
   return out
