@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request as httpRequest } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { loadavg, cpus } from 'node:os'
 import { buildApp } from '../src/api/app.ts'
 
 const singles = Number(process.argv[2] ?? 200)
@@ -55,5 +56,6 @@ for (let b = 0; b < batches; b++) {
 }
 console.log(`100 concurrent creates (x${batches}): per request ${fmt(each)}; whole batch ${(walls.reduce((a, b) => a + b, 0) / walls.length).toFixed(1)} ms on average (${(100 / (walls.reduce((a, b) => a + b, 0) / walls.length) * 1000).toFixed(0)} creates/s)`)
 
+console.log(`machine: ${cpus().length} CPUs, load average ${loadavg().map(x => x.toFixed(1)).join(' ')}`)
 await app.close()
 rmSync(dir, { recursive: true, force: true })

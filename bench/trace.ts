@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request as httpRequest, Agent } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import autocannon from 'autocannon'
+import { Worker } from 'node:worker_threads'
 import { buildApp } from '../src/api/app.ts'
 import { clusterBody, clusterIP, manifest, manifestList, nodeCount, nodeIP, nodeName, nodePortOf, serviceName, serviceNamespace } from './lib/cluster.ts'
 import { emit, flags, median, percentile } from './lib/figures.ts'
@@ -102,7 +102,18 @@ emit({ id: `trace.all.http.${N}`, label: `all-mode trace of a 10-endpoint servic
 
 // ---- autocannon throughput -----------------------------------------------------------------------------
 const requests = Array.from({ length: 64 }, (_, n) => ({ method: 'POST' as const, path: TRACE, headers: { 'content-type': 'application/json' }, body: sampleBody((n * 53) % N, (n * 29) % N, n) }))
-const result = await autocannon({ url: `http://127.0.0.1:${port}`, connections: CONNECTIONS, duration: SECONDS, requests })
+// autocannon (programmatic API) runs in a worker thread so the load generator does not share the
+// server's event loop
+interface AcResult { requests: { average: number, total: number }, latency: { p50: number, p99: number }, non2xx: number, errors: number }
+const result = await new Promise<AcResult>((resolve, reject) => {
+  const w = new Worker(`
+    const { parentPort, workerData } = require('node:worker_threads')
+    const autocannon = require('autocannon')
+    autocannon(workerData).then(r => parentPort.postMessage({ requests: r.requests, latency: r.latency, non2xx: r.non2xx, errors: r.errors }), e => { throw e })
+  `, { eval: true, workerData: { url: `http://127.0.0.1:${port}`, connections: CONNECTIONS, duration: SECONDS, requests } })
+  w.once('message', (r: AcResult) => { resolve(r); void w.terminate() })
+  w.once('error', reject)
+})
 const non2xx = result.non2xx + result.errors
 emit({ id: `trace.sample.throughput.${N}`, label: `sample traces/s over HTTP, autocannon ${CONNECTIONS} connections, ${SECONDS} s`, value: Math.round(result.requests.average), unit: 'req/s', services: N, target: { op: '>=', value: 2000 }, note: `latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${non2xx} errors/non-2xx, total ${result.requests.total}` })
 

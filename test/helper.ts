@@ -2,11 +2,14 @@
  * Test helper: builds the app in-process on a fresh temporary SQLite file (migrated by the app like
  * at start) and returns a supertest agent on its server. Closed and removed after the test.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs'
+import { createHash } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import request from 'supertest'
 import { buildApp, type App, type BuildAppOptions } from '../src/api/app.ts'
+import { Store } from '../src/store/index.ts'
+import { readMigrations } from '../src/store/schema-engine.ts'
 
 export interface Built {
   app: App
@@ -23,9 +26,31 @@ export function tempDatabaseUrl (): { dir: string, databaseUrl: string } {
   return { dir, databaseUrl: 'file:' + join(dir, 'test.db') }
 }
 
-export async function build (t: Hooks, opts: Partial<BuildAppOptions> = {}): Promise<Built> {
+/**
+ * A database migrated once by the schema engine and shared (copied) by test files: loading the wasm
+ * engine costs seconds per process. Keyed by the migrations' content; test/store/migrations.test.ts
+ * still migrates fresh databases.
+ */
+async function migratedTemplate (): Promise<string> {
+  const h = createHash('sha256')
+  for (const d of readMigrations().migrationDirectories) h.update(d.path).update(JSON.stringify(d.migrationFile.content))
+  const path = join(tmpdir(), `kubenetsim-template-${h.digest('hex').slice(0, 16)}.db`)
+  if (!existsSync(path)) {
+    const { dir, databaseUrl } = tempDatabaseUrl()
+    const store = await Store.open({ databaseUrl })
+    await store.close()
+    renameSync(databaseUrl.slice('file:'.length), path) // atomic: concurrent test files may race here
+    rmSync(dir, { recursive: true, force: true })
+  }
+  return path
+}
+
+/** Builds the app on a new database (a copy of the migrated template unless `fresh`). */
+export async function build (t: Hooks, opts: Partial<BuildAppOptions> & { fresh?: boolean } = {}): Promise<Built> {
   const { dir, databaseUrl } = tempDatabaseUrl()
-  const app = await buildApp({ databaseUrl, docs: false, ...opts })
+  if (opts.fresh !== true) copyFileSync(await migratedTemplate(), databaseUrl.slice('file:'.length))
+  const { fresh: _fresh, ...appOpts } = opts
+  const app = await buildApp({ databaseUrl, docs: false, ...appOpts })
   await app.ready()
   t.after(async () => {
     await app.close()

@@ -56,6 +56,12 @@ export function parseDottedQuad (s: string): number | null {
   return parts === 4 ? v >>> 0 : null
 }
 
+function dotCount (s: string): number {
+  let n = 0
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) === 46) n++
+  return n
+}
+
 /** Format an address as a.b.c.d */
 export function formatIPv4 (a: number): string {
   return `${(a >>> 24) & 255}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`
@@ -98,7 +104,7 @@ export function parseAddrMask (s: string, applyMask: boolean): AddrParseResult {
   if (slash >= 0) {
     const m = s.slice(slash + 1)
     if (m.indexOf('.') >= 0) {
-      const mm = parseDottedQuad(m)
+      const mm = dotCount(m) === 3 ? parseIPv4(m) : null
       if (mm === null) return { error: `invalid mask \`${m}' specified` }
       mask = mm
     } else {

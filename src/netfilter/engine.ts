@@ -5,7 +5,7 @@
 import type { Prepared } from './eval/prepare.ts'
 import { rulesOf } from './eval/prepare.ts'
 import type { EngineState } from './eval/state.ts'
-import type { TableName } from './model.ts'
+import type { Chain, Ruleset, Table, TableName } from './model.ts'
 
 /** Packet model (dotted-quad addresses; snapshots are what traces show). */
 export { type Packet, type PacketSnapshot, type ForcedCtState, snapshotToPacket, TCP_FLAG_BITS, tcpFlagNames } from './packet.ts'
@@ -60,4 +60,28 @@ export function readCounters (prepared: Prepared, state: EngineState): CounterRo
     }
   }
   return rows
+}
+
+/**
+ * A copy of the prepared ruleset whose rule and base-chain counters are those accumulated in
+ * `state` (for `renderRuleset(rs, { counters: true })`, i.e. `iptables-save -c`). The original
+ * ruleset is not modified; rules that never matched get [0:0].
+ */
+export function rulesetWithCounters (prepared: Prepared, state: EngineState): Ruleset {
+  const bound = state.boundTo === prepared.id
+  const tables = new Map<TableName, Table>()
+  for (const [name, pt] of prepared.tables) {
+    const chains = new Map<string, Chain>()
+    for (const pc of pt.chains.values()) {
+      const src = pc.source
+      const rules = rulesOf(pc).map(pr => {
+        const c = bound ? state.counters.get(pr.id) : undefined
+        return { ...pr.rule, counters: { packets: BigInt(c?.packets ?? 0), bytes: BigInt(c?.bytes ?? 0) } }
+      })
+      const end = bound ? state.counters.get(pc.endId) : undefined
+      chains.set(src.name, { ...src, rules, ...(src.builtin ? { counters: { packets: BigInt(end?.packets ?? 0), bytes: BigInt(end?.bytes ?? 0) } } : {}) })
+    }
+    tables.set(name, { name, chains })
+  }
+  return { tables }
 }

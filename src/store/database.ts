@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { PrismaClient } from '../generated/prisma/client.ts'
-import { applyMigrations } from './schema-engine.ts'
+import { applyMigrations, pendingMigrations } from './schema-engine.ts'
 
 export type Prisma = InstanceType<typeof PrismaClient>
 
@@ -30,7 +30,9 @@ export interface Database {
 export async function openDatabase (databaseUrl = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL): Promise<Database> {
   const url = normalizeSqliteUrl(databaseUrl)
   mkdirSync(dirname(url.slice('file:'.length)), { recursive: true })
-  const appliedMigrations = await applyMigrations(url)
+  // the wasm engine costs seconds to load: only when something is pending (always on a new database)
+  const pending = pendingMigrations(url.slice('file:'.length))
+  const appliedMigrations = pending.length === 0 ? [] : await applyMigrations(url)
   const prisma = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url, timeout: 5000 }) })
   await prisma.$connect()
   // PRAGMAs answer rows, so they go through $queryRawUnsafe.

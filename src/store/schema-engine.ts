@@ -7,6 +7,8 @@ import { readFileSync, readdirSync, existsSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { createHash } from 'node:crypto'
+import Database from 'better-sqlite3'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils'
 import type { MigrationList, SchemaEngine as WasmSchemaEngine } from '@prisma/schema-engine-wasm'
@@ -152,4 +154,30 @@ export async function diffMigrationsToSchema (scratchUrl = 'file::memory:'): Pro
 /** The engine answers an empty diff with a comment line only. */
 export function isEmptyDiff (script: string): boolean {
   return script.split('\n').every(l => l.trim() === '' || l.trim() === '-- This is an empty migration.')
+}
+
+/**
+ * Migrations of prisma/migrations not yet recorded as finished in the database's `_prisma_migrations`
+ * (same name, same sha256 checksum as the file). Cheap (no engine): lets a start on an up-to-date
+ * database skip loading the wasm engine. Anything unusual (failed or edited migration) counts as pending,
+ * so the engine decides.
+ */
+export function pendingMigrations (dbPath: string): string[] {
+  const all = readMigrations().migrationDirectories
+  if (!existsSync(dbPath)) return all.map(d => d.path)
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true })
+  try {
+    const table = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'").get()
+    if (table === undefined) return all.map(d => d.path)
+    const rows = db.prepare('SELECT migration_name, checksum, finished_at, rolled_back_at FROM _prisma_migrations').all() as Array<{ migration_name: string, checksum: string, finished_at: unknown, rolled_back_at: unknown }>
+    const done = new Map(rows.filter(r => r.finished_at != null && r.rolled_back_at == null).map(r => [r.migration_name, r.checksum]))
+    if (rows.some(r => r.finished_at == null && r.rolled_back_at == null)) return all.map(d => d.path)
+    return all.filter(d => {
+      const c = d.migrationFile.content
+      const sum = c.tag === 'ok' ? createHash('sha256').update(c.value).digest('hex') : ''
+      return done.get(d.path) !== sum
+    }).map(d => d.path)
+  } finally {
+    db.close()
+  }
 }

@@ -5,7 +5,7 @@ import { base, build } from '../helper.ts'
 
 describe('demo cluster', () => {
   it('is created on an empty database with the seed note\'s objects', async (t) => {
-    const { api } = await build(t, { seedDemo: true })
+    const { api } = await build(t, { seedDemo: true, fresh: true })
     const c = await api.get('/api/v1/clusters/demo')
     assert.equal(c.status, 200)
     assert.equal(c.body.spec.clusterCIDR, '10.244.0.0/16')

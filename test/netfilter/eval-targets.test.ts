@@ -156,3 +156,16 @@ test('a dropped first packet leaves no conntrack entry; an accepted one is confi
   run(prep(F('')), tcpIn(), st)
   assert.equal(st.conntrack.byTuple.size, 2)
 })
+
+test('rulesetWithCounters renders like iptables-save -c after traces', async () => {
+  const { rulesetWithCounters, renderRuleset } = await import('../../src/netfilter/index.ts')
+  const p = prep(F('-A INPUT -p tcp -j ACCEPT\n-A INPUT -p udp -j DROP\n'))
+  const st = createEngineState()
+  run(p, tcpIn({ length: 100 }), st)
+  run(p, tcpIn({ length: 40, sport: 9 }), st)
+  run(p, tcpIn({ proto: 'icmp', icmpType: 8, length: 84 }), st)
+  const text = renderRuleset(rulesetWithCounters(p, st), { counters: true })
+  assert.match(text, /:INPUT ACCEPT \[1:84\]\n/)
+  assert.match(text, /\[2:140\] -A INPUT -p tcp -j ACCEPT\n/)
+  assert.match(text, /\[0:0\] -A INPUT -p udp -j DROP\n/)
+})

@@ -107,6 +107,12 @@ const RULE_ERRORS: Array<[TableName, string, string]> = [
   ['filter', '-s 1.2.3.4, -j ACCEPT', 'host/network `\' not found'],
   ['nat', '-p tcp -j DNAT --to-destination 10.1:80', 'Bad IP address "10.1"'],
   ['nat', '-p tcp -j DNAT --to-destination 010.0.0.1:80', 'Bad IP address "010.0.0.1"'],
+  ['filter', '-m limit --limit 10001/s -j ACCEPT', 'Rate too fast "10001/s"'],
+  ['filter', '-m limit ! --limit 3/hour -j ACCEPT', 'limit: option "--limit" cannot be inverted.'],
+  ['filter', '-m limit --limit 1/sec --limit-burst 10001 -j ACCEPT', 'limit: bad value for option "--limit-burst", or out of range (0-10000).'],
+  ['filter', '-m limit --limit 3/x -j ACCEPT', 'bad rate "3/x"\''],
+  ['filter', '-m limit --limit 3/min -m conntrack --ctst NEW -j ACCEPT', 'unknown option "--ctst"'],
+  ['filter', '-s 1.2.3.4/255.255.255 -j ACCEPT', 'invalid mask `255.255.255\' specified'],
   ['mangle', '-j REJECT', 'RULE_APPEND failed (Invalid argument): rule in chain X'],
   // option names resolve to the most recently loaded module that has them (kernel harness finding K3)
   ['filter', '-m mark --mark 0xff/0x4000 -m connmark --mark 0xff -m mark --mark 1 -j RETURN', 'connmark: option "--mark" can only be used once.'],
@@ -156,6 +162,27 @@ test('file structure errors', () => {
   assert.equal(errorOf('*filter\n-s 1.2.3.4 -j ACCEPT\nCOMMIT\n').message, 'line 2: no command specified')
   assert.equal(errorOf('*filter\n:INPUT ACCEPT [0:0]\n# a comment\n-A INPUT -m comment --comment # -j ACCEPT x\nCOMMIT\n').reason, 'Bad argument `x\'')
   assert.equal(errorOf('*filter\n-A INPUT -m comment --comment "unterminated\nCOMMIT\n').reason, 'Unterminated quoted string')
+})
+
+test('jump loops reachable from a built-in chain are refused like the kernel does; unreachable ones are not', () => {
+  const e = errorOf('*filter\n:INPUT ACCEPT [0:0]\n:A - [0:0]\n:B - [0:0]\n-A INPUT -j A\n-A A -j B\n-A B -g A\nCOMMIT\n')
+  assert.equal(e.message, 'line 7: RULE_APPEND failed (Too many links): rule in chain B')
+  assert.doesNotThrow(() => parseRuleset('*filter\n:A - [0:0]\n-A A -g A\nCOMMIT\n'))
+  // nesting: 15 user chains below INPUT load, 16 are refused at the rule in C14 (real kernel)
+  const nested = (n: number): string => {
+    const lines = ['*filter', ':INPUT ACCEPT [0:0]']
+    for (let i = 0; i < n; i++) lines.push(`:C${i} - [0:0]`)
+    lines.push('-A INPUT -j C0')
+    for (let i = 0; i + 1 < n; i++) lines.push(`-A C${i} -j C${i + 1}`)
+    return [...lines, 'COMMIT', ''].join('\n')
+  }
+  assert.doesNotThrow(() => parseRuleset(nested(15)))
+  assert.equal(errorOf(nested(16)).message, 'line 34: RULE_APPEND failed (Too many links): rule in chain C14')
+  // a long cycle-free chain of chains not reachable from a built-in chain is accepted (no recursion)
+  const long = ['*filter']
+  for (let i = 0; i < 5000; i++) long.push(`:C${i} - [0:0]`)
+  for (let i = 0; i + 1 < 5000; i++) long.push(`-A C${i} -j C${i + 1}`)
+  assert.doesNotThrow(() => parseRuleset([...long, 'COMMIT', ''].join('\n')))
 })
 
 test('limits: 1024-byte tokens, 255 arguments, 10240-byte lines', () => {

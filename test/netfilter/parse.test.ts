@@ -62,6 +62,27 @@ test('unmodelled matches and targets are kept verbatim as unknown and render bac
 test('implicit protocol match for an unmodelled protocol module is kept verbatim at its position', () => {
   const r = one('filter', '-p esp --espspi 5 -j ACCEPT')
   assert.deepEqual(r.matches, [{ kind: 'unknown', module: 'esp', args: ['--espspi', '5'] }])
+  // …but not for an option an unmodelled target already loaded may own (real: `-p esp -j NFLOG --nflog-group 2`)
+  assert.equal(renderRule('X', one('filter', '-p esp -j NFLOG --nflog-group 2')), '-A X -p esp -j NFLOG --nflog-group 2')
+})
+
+test('limit is validated and canonicalised like iptables-save prints it (kept as unknown for evaluation)', () => {
+  const rows: Array<[string, string]> = [
+    ['-m limit', '-m limit --limit 3/hour'],
+    ['-m limit --limit 10/s', '-m limit --limit 10/sec'],
+    ['-m limit --limit 7/second --limit-burst 5', '-m limit --limit 7/sec'],
+    ['-m limit --limit 60/min', '-m limit --limit 1/sec'],
+    ['-m limit --limit 120/m', '-m limit --limit 2/sec'],
+    ['-m limit --limit 24/day', '-m limit --limit 1/hour'],
+    ['-m limit --limit 3/d', '-m limit --limit 3/day'],
+    ['-m limit --limit 7', '-m limit --limit 7/sec'],
+    ['-m limit --limit 100/hour', '-m limit --limit 100/hour'],
+    ['-m limit --limit 7/min', '-m limit --limit 7/min'],
+    ['-m limit --limit 13/hour', '-m limit --limit 13/hour'],
+    ['-m limit --limit 1/second --limit-b 3', '-m limit --limit 1/sec --limit-burst 3']
+  ]
+  for (const [input, saved] of rows) assert.equal(renderRule('X', one('filter', `${input} -j ACCEPT`)), `-A X ${saved} -j ACCEPT`)
+  assert.deepEqual(one('filter', '-m limit --limit 10/s -j ACCEPT').matches, [{ kind: 'unknown', module: 'limit', args: ['--limit', '10/sec'] }])
 })
 
 test('pos.line is the source line; multi-address rules share it', () => {

@@ -162,7 +162,9 @@ const KERNEL_ROWS: Row[] = [
   ['filter', '-s 10.1/16 -j ACCEPT', '-s 10.1.0.0/16 -j ACCEPT'],
   ['filter', '-s 1.2.3.4/0x10 -j ACCEPT', '-s 1.2.0.0/16 -j ACCEPT'],
   ['filter', '-s 1.2.3.4/010 -j ACCEPT', '-s 1.0.0.0/8 -j ACCEPT'],
-  ['filter', '-s 1 -j ACCEPT', '-s 1.0.0.0/32 -j ACCEPT']
+  ['filter', '-s 1 -j ACCEPT', '-s 1.0.0.0/32 -j ACCEPT'],
+  ['filter', '-s 1.2.3.4/0377.0.0.0 -j ACCEPT', '-s 1.0.0.0/8 -j ACCEPT'],
+  ['filter', '-s 0x0a.0.0.0/0xff.0.0.0 -j ACCEPT', '-s 10.0.0.0/8 -j ACCEPT']
 ]
 
 for (const [table, input, expected] of [...DOC_ROWS, ...KERNEL_ROWS]) {
@@ -173,6 +175,13 @@ for (const [table, input, expected] of [...DOC_ROWS, ...KERNEL_ROWS]) {
     assert.equal(lines[0], `-A ${chain} ${expected}`)
   })
 }
+
+test('-I with an address list inserts each rule at the same position (reverse order, real kernel)', () => {
+  assert.deepEqual(saveLines('filter', '-I X -s 1.1.1.1,2.2.2.2 ! -i eth+ -j X'), [
+    '-A X -s 2.2.2.2/32 ! -i eth+ -j X',
+    '-A X -s 1.1.1.1/32 ! -i eth+ -j X'
+  ])
+})
 
 test('comma lists expand to the cross product, sources outermost', () => {
   assert.deepEqual(saveLines('filter', '-s 1.2.3.4,5.6.7.8 -d 9.9.9.9,8.8.8.8 -j ACCEPT'), [

@@ -100,6 +100,7 @@ export function canonicalLine (text: string): string | null {
             m.opts.push(`${n} --mark ${v}${mk === '0xffffffff' ? '' : '/' + mk}`)
             break
           }
+          case '--nfacct-name': if (m.name !== 'nfacct') return null; m.opts.push(` --nfacct-name ${w[++i]}`); break
           case '--physdev-is-in': if (m.name !== 'physdev') return null; m.opts.push(`${n} --physdev-is-in`); break
           default: return null
         }
@@ -113,8 +114,6 @@ export function canonicalLine (text: string): string | null {
       if (m.cmd === 'rcheck') out += ` -m recent --rcheck${m.seconds != null ? ` --seconds ${m.seconds}` : ''}${m.reap === true ? ' --reap' : ''} --name ${m.rname} --mask 255.255.255.255 --rsource`
       else if (m.cmd === 'set') out += ` -m recent --set --name ${m.rname} --mask 255.255.255.255 --rsource`
       else return null
-    } else if (m.name === 'nfacct') {
-      return null
     } else out += ` -m ${m.name}${m.opts.join('')}`
   }
   return out + target

@@ -59,9 +59,17 @@ export interface ClusterNet {
 
 const ETH0_PREFIX = 24
 
+const parsed = new Map<string, number | null>()
+
+/** Dotted quad → u32 (null when malformed), memoised: traces look the same addresses up again and again. */
 function ipv4 (s: string | undefined): number | null {
   if (s === undefined || s === '') return null
-  try { return ipToU32(s) } catch { return null }
+  let v = parsed.get(s)
+  if (v !== undefined) return v
+  try { v = ipToU32(s) } catch { v = null }
+  if (parsed.size > 200_000) parsed.clear()
+  parsed.set(s, v)
+  return v
 }
 
 function cidr4 (s: string | undefined): { addr: number, mask: number, len: number } | undefined {

@@ -250,11 +250,11 @@ export function natPacket (ctx: Ctx, manip: Manip): boolean {
     const what = manip === 'SRC'
       ? (reply ? 'reply: source restored (un-DNAT)' : 'source rewritten (SNAT)')
       : (reply ? 'reply: destination restored (un-SNAT)' : 'destination rewritten (DNAT)')
-    ctx.steps.push({ type: 'nat', hook: ctx.hook, message: `conntrack NAT ${what}: ${fmt(before)} → ${fmt(after)}`, packet: before, after, data: { manip, entry: e.id } })
+    ctx.steps.push({ type: 'nat', hook: ctx.hook, message: `conntrack NAT ${what}: ${fmt(before)} ⇒ ${fmt(after)}`, packet: before, after, data: { manip, entry: e.id } })
   }
   return changed
 }
 
 function fmt (s: { src: string, dst: string, sport?: number, dport?: number }): string {
-  return s.sport !== undefined ? `${s.src}:${s.sport} → ${s.dst}:${s.dport}` : `${s.src} → ${s.dst}`
+  return s.sport !== undefined ? `${s.src}:${s.sport} > ${s.dst}:${s.dport}` : `${s.src} > ${s.dst}`
 }

@@ -126,8 +126,9 @@ function deliverLocal (ctx: Ctx, opts: PathOptions): Outcome {
 export function ingressPath (ctx: Ctx, opts: PathOptions): Outcome {
   const p = ctx.pkt
   const h = ctx.host
-  if (!h.ifaces.has(p.inIface)) {
-    return { kind: 'DROPPED', reason: `unknown input interface '${p.inIface}'`, packet: snapshot(p) }
+  const inIf = h.ifaces.get(p.inIface)
+  if (inIf === undefined || !inIf.up) {
+    return { kind: 'DROPPED', reason: inIf === undefined ? `unknown input interface '${p.inIface}'` : `input interface ${p.inIface} is down`, packet: snapshot(p) }
   }
   const pre = runHook(ctx, 'PREROUTING', opts)
   if (!pre.ok) return pre.outcome

@@ -9,16 +9,17 @@ import { addrtypeMatch } from './match-addrtype.ts'
 import { conntrackMatch, stateMatch } from './match-conntrack.ts'
 import { recentMatch } from './match-recent.ts'
 import { physdevMatch } from './match-physdev.ts'
+import { limitMatch } from './match-limit.ts'
 import {
   acceptTarget, dropTarget, returnTarget, queueTarget, rejectTarget, logTarget, traceTarget, notrackTarget, ctTarget
 } from './target-basic.ts'
 import { markTarget, connmarkTarget } from './target-mark.ts'
 import { dnatTarget, snatTarget, masqueradeTarget, redirectTarget } from './target-nat.ts'
 
-/** Matches parsed into typed variants. */
+/** Matches with option tables (typed variants; `limit` is validated and canonicalised but stays `unknown`). */
 export const MATCHES = new Map<string, ExtDef>([
   tcpMatch, udpMatch, sctpMatch, icmpMatch, multiportMatch, commentMatch, markMatch, connmarkMatch, statisticMatch,
-  addrtypeMatch, conntrackMatch, stateMatch, recentMatch, physdevMatch
+  addrtypeMatch, conntrackMatch, stateMatch, recentMatch, physdevMatch, limitMatch
 ].map(d => [d.name, d]))
 
 /** Targets parsed into typed variants. */

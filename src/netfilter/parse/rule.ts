@@ -129,6 +129,8 @@ class LineParser {
   /** the most recent unmodelled extension: it receives options nobody else owns */
   private openVerbatim: Instance | null = null
   private ipv6 = false
+  /** the last lookup matched several options (getopt: ambiguous → unknown option) */
+  private ambiguous = false
   /** comment state just written (lenient mode glues following bare words to it) */
   private lastComment: { comment?: string } | null = null
   private counters: Counters | undefined
@@ -204,11 +206,14 @@ class LineParser {
     const eq = t.indexOf('=')
     const name = eq < 0 ? t.slice(2) : t.slice(2, eq)
     const inline = eq < 0 ? undefined : t.slice(eq + 1)
+    this.ambiguous = false
     let r: Resolved | { verbatim: Instance } | null = this.resolve(name)
     if (r === null && this.proto !== undefined && !this.protoInv && !this.protoUsed) {
       // implicit protocol match: load it here and look again (undo if it does not own the option)
       const mod = protocolModule(this.proto)
-      if (mod !== undefined && !this.matches.some(m => m.name === mod)) {
+      // an unmodelled protocol module only takes the option when no other unmodelled extension could own it
+      const usable = mod !== undefined && (MATCHES.has(mod) || this.openVerbatim === null)
+      if (mod !== undefined && usable && !this.matches.some(m => m.name === mod)) {
         const inst = this.newMatch(mod)
         this.protoUsed = true
         r = this.resolve(name)
@@ -221,7 +226,7 @@ class LineParser {
         }
       }
     }
-    if (r === null && this.openVerbatim !== null) r = { verbatim: this.openVerbatim }
+    if (r === null && this.openVerbatim !== null && !this.ambiguous) r = { verbatim: this.openVerbatim }
     if (r === null) this.fail(`unknown option "${t}"`)
     if ('core' in r) {
       let arg: string | undefined
@@ -273,6 +278,7 @@ class LineParser {
     if (ti != null && ti.def !== null) {
       for (const o of ti.def.options) if (o.name.startsWith(name)) consider(`t:${o.id}`, { inst: ti, opt: o })
     }
+    if (ambiguous) this.ambiguous = true
     return ambiguous ? null : found
   }
 

@@ -90,7 +90,10 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
       fail('E_PARSE', line.startsWith('COMMIT') ? 'COMMIT without a table' : 'no table specified (missing *table line)', lineNo, 1)
     }
     if (line === 'COMMIT') {
-      if (blockHasJumps) checkJumps(cur, text, opts.lenient === true)
+      if (blockHasJumps) {
+        checkJumps(cur, text, opts.lenient === true)
+        checkLoops(cur)
+      }
       if (blockLines > 0 || tables.has(cur.name)) tables.set(cur.name, cur)
       cur = null
       continue
@@ -137,7 +140,46 @@ function checkJumps (t: Table, text: string, lenient: boolean): void {
         continue
       }
       const line = r.pos?.line ?? 0
-      fail('E_UNKNOWN_TARGET', `Chain '${tg.chain}' does not exist`, line, targetColumn(text, line, tg.chain), tg.chain)
+      return fail('E_UNKNOWN_TARGET', `Chain '${tg.chain}' does not exist`, line, targetColumn(text, line, tg.chain), tg.chain)
+    }
+  }
+}
+
+/** nf_tables' jump stack: a chain may sit at most 15 jumps/gotos below a built-in chain. */
+const MAX_JUMP_DEPTH = 16
+
+/**
+ * The kernel validates every path from a built-in chain: a jump/goto cycle, or nesting 16 deep, is
+ * refused with "Too many links" on the offending rule [exp].
+ */
+function checkLoops (t: Table): void {
+  const best = new Map<string, number>()
+  const onPath = new Set<string>()
+  for (const root of t.chains.values()) {
+    if (!root.builtin) continue
+    // iterative DFS; a chain is explored again only when reached deeper than before (depth ≤ 16)
+    const stack: Array<{ chain: Chain, next: number }> = [{ chain: root, next: 0 }]
+    onPath.add(root.name)
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]
+      if (top.next >= top.chain.rules.length) {
+        onPath.delete(top.chain.name)
+        stack.pop()
+        continue
+      }
+      const r = top.chain.rules[top.next++]
+      const tg = r.target
+      if (tg === null || (tg.kind !== 'jump' && tg.kind !== 'goto')) continue
+      const next = t.chains.get(tg.chain)
+      if (next === undefined) continue
+      const depth = stack.length
+      if (onPath.has(next.name) || depth >= MAX_JUMP_DEPTH) {
+        fail('E_RULE', `RULE_APPEND failed (Too many links): rule in chain ${top.chain.name}`, r.pos?.line ?? 0, undefined, tg.chain)
+      }
+      if ((best.get(next.name) ?? -1) >= depth) continue
+      best.set(next.name, depth)
+      onPath.add(next.name)
+      stack.push({ chain: next, next: 0 })
     }
   }
 }
@@ -245,7 +287,8 @@ function applyCommand (t: Table, cmd: ParsedCommand, lineNo: number): void {
       const c = getChain(t, cmd.chain, lineNo, col)
       const n = cmd.num ?? 1
       if (n > c.rules.length + 1) fail('E_RULE', 'Index of insertion too big.', lineNo, col)
-      c.rules.splice(n - 1, 0, ...cmd.rules)
+      // each expanded rule is inserted at the same position, so they end up in reverse order [exp]
+      for (const r of cmd.rules) c.rules.splice(n - 1, 0, r)
       return
     }
     case 'R': {
