@@ -22,6 +22,7 @@ import { flags, parseOutput, verdict, type Figure, type Skip } from './lib/figur
 import { describeMachine, loadText, machineLine, type Machine } from './lib/machine.ts'
 import { growthMarkdown, growthRows, GROWTH_SERIES } from './lib/growth.ts'
 import { plotGrowth } from './lib/plot.ts'
+import { anchorsMarkdown } from './lib/anchors.ts'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx')
@@ -230,9 +231,12 @@ async function main (): Promise<void> {
     const dir = join(ROOT, 'bench', 'results')
     mkdirSync(dir, { recursive: true })
     writeFileSync(join(dir, 'latest.json'), JSON.stringify({ machine, argv: process.argv.slice(2), endLoad: loadavg(), results }, null, 2) + '\n')
-    const md = markdown(machine, results, quick) + (grow.length > 1 ? '\nGrowth (services × 10 endpoints; times in ms):\n\n' + growthMarkdown(grow) + '\n![growth](bench/results/growth.png)\n' : '')
+    const anchors = anchorsMarkdown(all)
+    const md = markdown(machine, results, quick) + (anchors !== '' ? '\nNext to the published anchors (shared/docs/performance-anchors.md):\n\n' + anchors : '') + (grow.length > 1 ? '\nGrowth (services × 10 endpoints; times in ms):\n\n' + growthMarkdown(grow) + '\n![growth](bench/results/growth.png)\n' : '')
     writeFileSync(join(dir, 'latest.md'), md)
-    if (grow.length > 1) writeFileSync(join(dir, 'growth.png'), plotGrowth(grow, GROWTH_SERIES))
+    if (grow.length > 1) {
+      try { writeFileSync(join(dir, 'growth.png'), plotGrowth(grow, GROWTH_SERIES)) } catch (e) { console.log(`growth plot failed: ${(e as Error).message}`) }
+    }
     const bm = join(ROOT, 'BENCHMARKS.md')
     if (existsSync(bm)) {
       const text = readFileSync(bm, 'utf8')

@@ -52,9 +52,9 @@ const inc = timed(() => cache.render(input(changed), 2))
 const rebuilt = cache.lastRebuilt
 const incSave = timed(() => saveView(inc.value, { date: new Date() }, cache))
 if (doRules) {
-  emit({ id: `rules.render.${tag}`, label: `full render of one node (${shape})`, value: fix(full.ms), unit: 'ms', services: N, target: at(10000, null, { op: '<=', value: 1000 }), note: `${restoreLines.toLocaleString('en-US')} restore lines` })
-  emit({ id: `rules.save.${tag}`, label: `iptables-save view (${shape})`, value: fix(save.ms), unit: 'ms', services: N, note: `${save.value.split('\n').length.toLocaleString('en-US')} lines` })
-  emit({ id: `rules.incremental.${tag}`, label: `re-render after 1 service change (${shape})`, value: fix(inc.ms, 2), unit: 'ms', services: N, target: at(10000, null, { op: '<=', value: 50 }), note: `${rebuilt} service rebuilt; nftables partial sync anchor: ~141 ms at 10k` })
+  emit({ id: `rules.render.${tag}`, label: `full render of one node (${shape})`, value: fix(full.ms), cpuMs: fix(full.cpuMs, 1), unit: 'ms', services: N, target: at(10000, null, { op: '<=', value: 1000 }), note: `${restoreLines.toLocaleString('en-US')} restore lines; CPU ${full.cpuMs.toFixed(0)} ms` })
+  emit({ id: `rules.save.${tag}`, label: `iptables-save view (${shape})`, value: fix(save.ms), cpuMs: fix(save.cpuMs, 1), unit: 'ms', services: N, note: `${save.value.split('\n').length.toLocaleString('en-US')} lines; CPU ${save.cpuMs.toFixed(0)} ms` })
+  emit({ id: `rules.incremental.${tag}`, label: `re-render after 1 service change (${shape})`, value: fix(inc.ms, 2), cpuMs: fix(inc.cpuMs, 1), unit: 'ms', services: N, target: at(10000, null, { op: '<=', value: 50 }), note: `${rebuilt} service rebuilt, CPU ${inc.cpuMs.toFixed(1)} ms; nftables partial sync anchor: ~141 ms at 10k` })
   emit({ id: `rules.incremental-save.${tag}`, label: `save view after 1 change (${shape})`, value: fix(incSave.ms, 2), unit: 'ms', services: N })
   emit({ id: `rules.rss.${tag}`, label: `RSS after render + save view (${shape})`, value: fix(rssAfter, 0), unit: 'MiB', services: N, target: at(10000, null, { op: '<=', value: 400 }), note: `of which the cluster objects ${baseRss.toFixed(0)} MiB` })
 }
@@ -66,7 +66,7 @@ if (doEngine) {
   const prepared = prep.value
   let ruleCount = 0
   for (const t of parse.value.tables.values()) for (const c of t.chains.values()) ruleCount += c.rules.length
-  emit({ id: `engine.parse-prepare.${tag}`, label: `parse + prepare the node's ruleset (${shape})`, value: fix(parse.ms + prep.ms, 0), unit: 'ms', services: N, target: at(10000, 5, { op: '<=', value: 1000 }), note: `parse ${parse.ms.toFixed(0)} ms + prepare ${prep.ms.toFixed(0)} ms, ${ruleCount.toLocaleString('en-US')} rules` })
+  emit({ id: `engine.parse-prepare.${tag}`, label: `parse + prepare the node's ruleset (${shape})`, value: fix(parse.ms + prep.ms, 0), cpuMs: fix(parse.cpuMs + prep.cpuMs, 1), unit: 'ms', services: N, target: at(10000, 5, { op: '<=', value: 1000 }), note: `parse ${parse.ms.toFixed(0)} ms + prepare ${prep.ms.toFixed(0)} ms (CPU ${(parse.cpuMs + prep.cpuMs).toFixed(0)} ms), ${ruleCount.toLocaleString('en-US')} rules` })
   const net = buildClusterNet({ settings: changed.settings, nodes: changed.nodes, pods: changed.pods, services: changed.services })
   const host = net.nodes.get('node-0')!.host
   const state = createEngineState({ seed: 1 })
@@ -115,22 +115,22 @@ if (doKernel) {
       await withNetns(async ns => {
         const load = await execIn(ns, 'iptables-restore', [], join(dir, 'doc.txt'))
         if (load.code !== 0) throw new Error(`iptables-restore failed (${load.code}): ${load.stderr.slice(0, 300)}`)
-        emit({ id: `kernel.restore.${tag}`, label: `real iptables-restore of the node's tables into a fresh netns (${shape})`, value: fix(load.ms, 0), unit: 'ms', services: N, note: `${doc.split('\n').length.toLocaleString('en-US')} lines; ours renders it in ${full.ms.toFixed(0)} ms` })
-        emit({ id: `kernel.restore-ratio.${tag}`, label: `iptables-restore time ÷ our full render (${shape})`, value: fix(load.ms / full.ms, 1), unit: '×', services: N })
+        emit({ id: `kernel.restore.${tag}`, label: `real iptables-restore of the node's tables into a fresh netns (${shape})`, value: fix(load.ms, 0), cpuMs: fix(load.cpuMs, 1), unit: 'ms', services: N, note: `${doc.split('\n').length.toLocaleString('en-US')} lines, CPU ${load.cpuMs.toFixed(0)} ms; ours renders it in ${full.ms.toFixed(0)} ms (CPU ${full.cpuMs.toFixed(0)} ms)` })
+        emit({ id: `kernel.restore-ratio.${tag}`, label: `iptables-restore time ÷ our full render (${shape})`, value: fix(load.ms / full.ms, 1), unit: '×', services: N, note: `on CPU time: ${(load.cpuMs / full.cpuMs).toFixed(1)}×` })
         const dump = await execIn(ns, 'iptables-save', [])
         if (dump.code !== 0) throw new Error(`iptables-save failed: ${dump.stderr.slice(0, 300)}`)
         const ours = saveView(nr, { date: new Date() }, cache)
         const d = lineDiff(withoutComments(dump.stdout), withoutComments(ours))
         const same = d.onlyA.length === 0 && d.onlyB.length === 0
-        emit({ id: `kernel.save.${tag}`, label: `real iptables-save of those tables (${shape})`, value: fix(dump.ms, 0), unit: 'ms', services: N, note: `ours ${save.ms.toFixed(0)} ms; output ${same ? 'identical (comment lines aside)' : `DIFFERS: ${d.onlyA.length} lines only in the kernel's, ${d.onlyB.length} only in ours`}` })
-        emit({ id: `kernel.save-ratio.${tag}`, label: `iptables-save time ÷ our save view (${shape})`, value: fix(dump.ms / save.ms, 1), unit: '×', services: N })
+        emit({ id: `kernel.save.${tag}`, label: `real iptables-save of those tables (${shape})`, value: fix(dump.ms, 0), cpuMs: fix(dump.cpuMs, 1), unit: 'ms', services: N, note: `CPU ${dump.cpuMs.toFixed(0)} ms; ours ${save.ms.toFixed(0)} ms (CPU ${save.cpuMs.toFixed(0)} ms); output ${same ? 'identical (comment lines aside)' : `DIFFERS: ${d.onlyA.length} lines only in the kernel's, ${d.onlyB.length} only in ours`}` })
+        emit({ id: `kernel.save-ratio.${tag}`, label: `iptables-save time ÷ our save view (${shape})`, value: fix(dump.ms / save.ms, 1), unit: '×', services: N, note: `on CPU time: ${(dump.cpuMs / save.cpuMs).toFixed(1)}×` })
         emit({ id: `kernel.save-identical.${tag}`, label: `our save view = real iptables-save (${shape})`, value: same ? 1 : 0, unit: 'bool', services: N, target: { op: '>=', value: 1 } })
         if (!same) console.log(`first differences: kernel ${JSON.stringify(d.onlyA.slice(0, 3))} ours ${JSON.stringify(d.onlyB.slice(0, 3))}`)
         // one kube-proxy sync after one service changed: the whole restore data, --noflush --counters
         if (!doSync) return
         const sync = await execIn(ns, 'iptables-restore', ['--noflush', '--counters'], join(dir, 'restore2.txt'))
         if (sync.code !== 0) throw new Error(`iptables-restore --noflush failed: ${sync.stderr.slice(0, 300)}`)
-        emit({ id: `kernel.sync.${tag}`, label: `real iptables-restore --noflush of a full sync after 1 change (${shape})`, value: fix(sync.ms, 0), unit: 'ms', services: N, note: `ours re-renders in ${inc.ms.toFixed(1)} ms (${(sync.ms / inc.ms).toFixed(0)}× less)` })
+        emit({ id: `kernel.sync.${tag}`, label: `real iptables-restore --noflush of a full sync after 1 change (${shape})`, value: fix(sync.ms, 0), cpuMs: fix(sync.cpuMs, 1), unit: 'ms', services: N, note: `CPU ${sync.cpuMs.toFixed(0)} ms; ours re-renders in ${inc.ms.toFixed(1)} ms (${(sync.ms / inc.ms).toFixed(0)}× less)` })
       })
     } catch (e) {
       console.log(`kernel side by side failed: ${(e as Error).message}`)

@@ -3,6 +3,7 @@
  * `@@figure {json}`; anything else a child prints is kept as its log. Plus small timing/statistics
  * helpers shared by the measurement scripts.
  */
+import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 
 export type Op = '<=' | '>='
@@ -21,6 +22,8 @@ export interface Figure {
   services?: number
   /** a comparison or remark printed next to the figure */
   note?: string
+  /** CPU milliseconds behind a wall-time figure (steadier than wall time on a shared machine) */
+  cpuMs?: number
 }
 
 export interface Skip { id: string, label: string, reason: string }
@@ -57,11 +60,29 @@ export function parseOutput (text: string): { figures: Figure[], skips: Skip[], 
 
 export function now (): number { return performance.now() }
 
-/** Milliseconds a synchronous call takes, and its result. */
-export function timed<T> (fn: () => T): { ms: number, value: T } {
+/**
+ * Milliseconds a synchronous call takes (wall), the CPU milliseconds the process spent meanwhile
+ * (user + system, all threads: on a shared machine this is the steadier figure), and its result.
+ */
+export function timed<T> (fn: () => T): { ms: number, cpuMs: number, value: T } {
+  const c0 = process.cpuUsage()
   const t0 = performance.now()
   const value = fn()
-  return { ms: performance.now() - t0, value }
+  const ms = performance.now() - t0
+  const c = process.cpuUsage(c0)
+  return { ms, cpuMs: (c.user + c.system) / 1000, value }
+}
+
+/** CPU milliseconds (user + system) used so far by this process's main thread (Linux; NaN elsewhere). */
+export function mainThreadCpuMs (): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    // fields[11], fields[12] = utime, stime (14th and 15th of the full line) in clock ticks (100 Hz)
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return Number.NaN
+  }
 }
 
 export async function timedAsync<T> (fn: () => Promise<T>): Promise<{ ms: number, value: T }> {

@@ -23,7 +23,7 @@ export const GROWTH_SERIES: Series[] = [
   { prefix: 'rules.rss', title: 'RSS MiB', toMs: null, color: [0, 0, 0] }
 ]
 
-export interface GrowthRow { services: number, values: Map<string, number> }
+export interface GrowthRow { services: number, values: Map<string, number>, cpu: Map<string, number> }
 
 export function growthRows (figs: Figure[]): GrowthRow[] {
   const rows = new Map<number, GrowthRow>()
@@ -34,29 +34,36 @@ export function growthRows (figs: Figure[]): GrowthRow[] {
     if (s == null) continue
     const n = Number(m[2])
     let r = rows.get(n)
-    if (r == null) rows.set(n, r = { services: n, values: new Map() })
+    if (r == null) rows.set(n, r = { services: n, values: new Map(), cpu: new Map() })
     r.values.set(s.prefix, f.value)
+    if (f.cpuMs != null) r.cpu.set(s.prefix, f.cpuMs)
   }
   return [...rows.values()].sort((a, b) => a.services - b.services)
 }
 
-function cell (v: number | undefined, s: Series): string {
+const num = (v: number): string => v >= 100 ? Math.round(v).toLocaleString('en-US') : String(v)
+
+function cell (v: number | undefined, s: Series, cpu?: number): string {
   if (v == null) return '–'
   if (s.prefix === 'engine.trace-sample') return `${v} µs`
-  return v >= 100 ? Math.round(v).toLocaleString('en-US') : String(v)
+  return cpu != null ? `${num(v)} (${num(cpu)})` : num(v)
 }
 
-/** Markdown table, plus the exponent k of time ∝ services^k between the smallest and largest size. */
+/**
+ * Markdown table (wall time, CPU time in brackets), plus the exponent k of time ∝ services^k between
+ * 1,000 services and the largest size (on CPU time where measured).
+ */
 export function growthMarkdown (rows: GrowthRow[]): string {
   const cols = GROWTH_SERIES.filter(s => rows.some(r => r.values.has(s.prefix)))
   const out = [`| services | ${cols.map(c => c.title).join(' | ')} |`, `|---:|${cols.map(() => '---:').join('|')}|`]
-  for (const r of rows) out.push(`| ${r.services.toLocaleString('en-US')} | ${cols.map(c => cell(r.values.get(c.prefix), c)).join(' | ')} |`)
+  for (const r of rows) out.push(`| ${r.services.toLocaleString('en-US')} | ${cols.map(c => cell(r.values.get(c.prefix), c, r.cpu.get(c.prefix))).join(' | ')} |`)
   const slope = cols.map(c => {
     const pts = rows.filter(r => r.values.has(c.prefix) && r.services >= 1000)
     if (pts.length < 2) return '–'
     const a = pts[0]
     const b = pts[pts.length - 1]
-    const k = Math.log(b.values.get(c.prefix)! / a.values.get(c.prefix)!) / Math.log(b.services / a.services)
+    const v = (r: GrowthRow): number => r.cpu.get(c.prefix) ?? r.values.get(c.prefix)!
+    const k = Math.log(v(b) / v(a)) / Math.log(b.services / a.services)
     return `n^${k.toFixed(2)}`
   })
   out.push(`| growth from 1,000 up | ${slope.join(' | ')} |`)

@@ -15,14 +15,30 @@ export function kernelToolsMissing (): string | null {
   return null
 }
 
-export interface ToolRun { ms: number, code: number, stdout: string, stderr: string }
+export interface ToolRun {
+  /** wall time from spawn to exit */
+  ms: number
+  /** CPU time (user + system) of the tool, from bash's `times` (NaN if unreadable) */
+  cpuMs: number
+  code: number
+  stdout: string
+  stderr: string
+}
 
-/** Runs `ip netns exec NS cmd args` with stdin from a file; wall time from spawn to exit. */
+function seconds (t: string): number {
+  const m = /^(\d+)m([\d.]+)s$/.exec(t)
+  return m == null ? Number.NaN : Number(m[1]) * 60 + Number(m[2])
+}
+
+/**
+ * Runs `ip netns exec NS cmd args` with stdin from a file, under bash so that `times` reports the
+ * tool's CPU time (netlink work done in the kernel on its behalf counts as its system time).
+ */
 export async function execIn (ns: string, cmd: string, args: string[], stdinFile?: string): Promise<ToolRun> {
   const fd = stdinFile != null ? openSync(stdinFile, 'r') : 'ignore'
   const t0 = performance.now()
   return await new Promise((resolve, reject) => {
-    const p = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: [fd, 'pipe', 'pipe'] })
+    const p = spawn('bash', ['-c', 'ip netns exec "$@"; rc=$?; times >&2; exit $rc', 'bash', ns, cmd, ...args], { stdio: [fd, 'pipe', 'pipe'] })
     const out: Buffer[] = []
     const err: Buffer[] = []
     p.stdout?.on('data', (b: Buffer) => out.push(b))
@@ -31,7 +47,11 @@ export async function execIn (ns: string, cmd: string, args: string[], stdinFile
     p.on('close', code => {
       const ms = performance.now() - t0
       if (typeof fd === 'number') closeSync(fd)
-      resolve({ ms, code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() })
+      const lines = Buffer.concat(err).toString().trimEnd().split('\n')
+      const children = (lines.pop() ?? '').trim().split(/\s+/)
+      lines.pop() // the shell's own times
+      const cpuMs = (seconds(children[0] ?? '') + seconds(children[1] ?? '')) * 1000
+      resolve({ ms, cpuMs, code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: lines.join('\n') })
     })
   })
 }

@@ -93,6 +93,10 @@ export class AllocationCache {
   readonly touched = new Set<number>()
   /** cluster rows by name (id and settings never change; resourceVersion is as of caching) */
   readonly records = new Map<string, ClusterRecord>()
+  /** committed resourceVersion counter per cluster (this process is the only writer) */
+  readonly rv = new Map<number, number>()
+  /** counters taken by the open transaction, written once by flush() */
+  readonly pendingRv = new Map<number, number>()
 
   get (clusterId: number): { ports: Map<number, number>, ips: Map<string, number> } | undefined {
     return this.#clusters.get(clusterId)
@@ -105,7 +109,35 @@ export class AllocationCache {
 
   drop (clusterId: number): void {
     this.#clusters.delete(clusterId)
+    this.rv.delete(clusterId)
     for (const [name, r] of this.records) if (r.id === clusterId) this.records.delete(name)
+  }
+}
+
+/** The keys of a key → service-id map as a ReadonlySet, optionally hiding one service's keys. */
+class KeyView<K> implements ReadonlySet<K> {
+  constructor (readonly map: Map<K, number>, readonly except?: number) {}
+  has (k: K): boolean {
+    const id = this.map.get(k)
+    return id !== undefined && id !== this.except
+  }
+
+  get size (): number {
+    if (this.except === undefined) return this.map.size
+    let n = 0
+    for (const id of this.map.values()) if (id !== this.except) n++
+    return n
+  }
+
+  * keys (): SetIterator<K> {
+    for (const [k, id] of this.map) if (id !== this.except) yield k
+  }
+
+  values (): SetIterator<K> { return this.keys() }
+  * entries (): SetIterator<[K, K]> { for (const k of this.keys()) yield [k, k] }
+  [Symbol.iterator] (): SetIterator<K> { return this.keys() }
+  forEach (fn: (v: K, k: K, s: ReadonlySet<K>) => void, thisArg?: unknown): void {
+    for (const k of this.keys()) fn.call(thisArg, k, k, this)
   }
 }
 
@@ -183,8 +215,27 @@ export class Repo {
 
   /** Takes the next cluster-wide resourceVersion (one counter per cluster, like etcd's revision). */
   async nextResourceVersion (clusterId: number): Promise<number> {
-    const r = await this.db.cluster.update({ where: { id: clusterId }, data: { resourceVersion: { increment: 1 } }, select: { resourceVersion: true } })
-    return r.resourceVersion
+    const next = await this.currentResourceVersion(clusterId) + 1
+    this.allocs.pendingRv.set(clusterId, next)
+    this.allocs.touched.add(clusterId)
+    return next
+  }
+
+  /** The counter as this transaction sees it. */
+  async currentResourceVersion (clusterId: number): Promise<number> {
+    let cur = this.allocs.pendingRv.get(clusterId) ?? this.allocs.rv.get(clusterId)
+    if (cur === undefined) {
+      const r = await this.db.cluster.findUnique({ where: { id: clusterId }, select: { resourceVersion: true } })
+      cur = r?.resourceVersion ?? 0
+    }
+    return cur
+  }
+
+  /** Writes the counters taken in this transaction (one UPDATE per cluster, before commit). */
+  async flush (): Promise<void> {
+    for (const [id, v] of this.allocs.pendingRv) {
+      await this.db.cluster.updateMany({ where: { id }, data: { resourceVersion: v } })
+    }
   }
 
   // --- nodes ----------------------------------------------------------------------------------
@@ -276,20 +327,14 @@ export class Repo {
     return r == null ? null : parse<Service>(r)
   }
 
-  /** NodePorts held in the cluster, optionally not counting one service's own. */
-  async usedNodePorts (clusterId: number, exceptServiceId?: number): Promise<Set<number>> {
-    const a = await this.#allocs(clusterId)
-    const out = new Set<number>()
-    for (const [port, id] of a.ports) if (id !== exceptServiceId) out.add(port)
-    return out
+  /** NodePorts held in the cluster (a live read-only view, no copy), optionally not counting one service's own. */
+  async usedNodePorts (clusterId: number, exceptServiceId?: number): Promise<ReadonlySet<number>> {
+    return new KeyView((await this.#allocs(clusterId)).ports, exceptServiceId)
   }
 
-  /** ClusterIPs held in the cluster, optionally not counting one service's own. */
-  async usedClusterIPs (clusterId: number, exceptServiceId?: number): Promise<Set<string>> {
-    const a = await this.#allocs(clusterId)
-    const out = new Set<string>()
-    for (const [ip, id] of a.ips) if (id !== exceptServiceId) out.add(ip)
-    return out
+  /** ClusterIPs held in the cluster (a live read-only view), optionally not counting one service's own. */
+  async usedClusterIPs (clusterId: number, exceptServiceId?: number): Promise<ReadonlySet<string>> {
+    return new KeyView((await this.#allocs(clusterId)).ips, exceptServiceId)
   }
 
   /** Inserts the service with its allocation rows in one statement batch (unique indexes checked by the database). */

@@ -98,22 +98,29 @@ export class Store {
     return await this.#lock.run(async () => {
       const changes = new Map<string, { id: number, deleted: boolean }>()
       this.#allocs.touched.clear()
+      this.#allocs.pendingRv.clear()
       let result: T
       try {
         result = await this.#db.prisma.$transaction(async (tx) => {
-          return await fn({
-            repo: new Repo(tx, this.#allocs),
+          const repo = new Repo(tx, this.#allocs)
+          const out = await fn({
+            repo,
             changed: (c, deleted = false) => {
               const prev = changes.get(c.name)
               changes.set(c.name, { id: c.id, deleted: deleted || (prev?.deleted ?? false) })
             }
           })
+          await repo.flush()
+          return out
         }, { timeout: this.#txTimeout, maxWait: this.#txTimeout })
       } catch (e) {
-        // rolled back: the cached allocation entries this transaction changed are wrong now
+        // rolled back: the cached entries this transaction changed are wrong now
         for (const id of this.#allocs.touched) this.#allocs.drop(id)
+        this.#allocs.pendingRv.clear()
         throw e
       }
+      for (const [id, v] of this.#allocs.pendingRv) this.#allocs.rv.set(id, v)
+      this.#allocs.pendingRv.clear()
       for (const [name, c] of changes) this.#commitChange(name, c.id, c.deleted)
       return result
     })

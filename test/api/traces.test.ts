@@ -32,6 +32,7 @@ test('impossible requests name the field (422)', async () => {
   assert.deepEqual(await fieldsOf({ ...good, source: { address: '10.244.0.113' } }), ['source.address'], 'a pod address is not an external client')
   assert.deepEqual(await fieldsOf({ ...good, source: { pod: 'default/k8s-nginx-6d4cf56db6-4xkqz', address: '1.2.3.4' } }), ['source.address'])
   assert.deepEqual(await fieldsOf({ ...good, source: {} }), ['source'])
+  assert.deepEqual(await fieldsOf({ ...good, destination: { address: '10.244.0.113', port: 80 }, source: { pod: 'default/k8s-nginx-6d4cf56db6-4xkqz' } }), ['destination.address'], 'a pod\'s own address never leaves the pod')
   assert.deepEqual(await fieldsOf({ protocol: 'TCP', destination: { address: '10.98.128.179' }, source: { node: 'vortex-dev' } }), ['destination.port'])
   assert.deepEqual(await fieldsOf({ protocol: 'ICMP', destination: { address: '10.98.128.179', port: 80 }, source: { node: 'vortex-dev' } }), ['destination.port'])
   // a cluster IP has no owning node: an external client must say where it enters

@@ -35,8 +35,10 @@ const NESTED = `query($c: String!) {
         nodePorts { port field }
         endpointSlices { metadata { name } }
         endpoints { addresses pod { metadata { name } node { metadata { name } pods { metadata { name } } } } }
+        rules { nodes { node chains { chain rules { provenance { endpoint } } } } }
       }
     }
+    nodes { items { metadata { name } iptables(table: "nat", format: json) { tables { chains { name } } } } }
   }
 }`
 
@@ -84,6 +86,9 @@ describe('GraphQL nested lists are batched (no N+1)', () => {
       assert.equal(s.nodePorts.length, 1)
       assert.equal(s.endpoints.length, 1)
       for (const e of s.endpoints) assert.equal(e.pod.node.pods.length, 50, 'pods of the endpoint\'s node')
+      assert.deepEqual(s.rules.nodes.map((n: any) => n.node), ['n1', 'n2'])
+      const sep = s.rules.nodes[0].chains.find((c: any) => c.chain.startsWith('KUBE-SEP-'))
+      assert.equal(sep.rules[0].provenance.endpoint, `${s.endpoints[0].addresses[0]}:8080`)
     }
     assert.equal(big.queries, small.queries, `10 services: ${small.queries} queries, 100 services: ${big.queries} (${JSON.stringify(sqls)})`)
     assert.ok(big.queries <= 8, `at most a cluster snapshot and a NodePort table: ${big.queries} queries`)

@@ -48,12 +48,9 @@ export function fateKey (f: { kind: string, pod?: string, sawSrc?: string, reply
 
 function inCidr (ip: string, cidr: string): boolean {
   const [net, len] = cidr.split('/')
-  const toN = (s: string): number => s.split('.').reduce((a, b) => a * 256 + Number(b), 0)
-  const l = Number(len)
-  const mask = l === 0 ? 0 : Math.pow(2, 32) - Math.pow(2, 32 - l)
-  const a = toN(ip)
-  const n = toN(net)
-  return Math.floor(a / Math.pow(2, 32 - l)) === Math.floor(n / Math.pow(2, 32 - l)) && mask >= 0
+  const toN = (x: string): number => x.split('.').reduce((acc, b) => acc * 256 + Number(b), 0)
+  const size = Math.pow(2, 32 - Number(len))
+  return Math.floor(toN(ip) / size) === Math.floor(toN(net) / size)
 }
 
 interface NodeEngine { name: string, ip: string, podCidr: string, prepared: unknown, host: unknown }

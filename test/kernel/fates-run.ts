@@ -7,7 +7,7 @@
 import type { Lab } from './netns.ts'
 import { buildTopology } from './topology.ts'
 import type { Topology } from './topology.ts'
-import { send, describe as describeResult } from './traffic.ts'
+import { send } from './traffic.ts'
 import type { Result } from './traffic.ts'
 import { loadNode } from './kube-node.ts'
 import { clusterTopology, clusterRequests, nodeInput } from './random-cluster.ts'
@@ -132,4 +132,3 @@ export function describeCase (c: FateCase): string {
   return `${c.what}: kernel ${c.kernel}; engine ${c.engine.map(e => `${e.key} (p=${e.probability.toFixed(4)})`).join(' | ')}\n    engine path: ${c.engine[0]?.path.join(' → ') ?? ''}`
 }
 
-export { describeResult }

@@ -4,6 +4,7 @@
  * with nf_tables rule handles translated back to rule positions (the number the legacy TRACE log and
  * our engine use).
  */
+import { readdirSync, readlinkSync } from 'node:fs'
 import type { Lab, Background } from './netns.ts'
 
 /**
@@ -147,12 +148,31 @@ export function parseMonitor (text: string, saved?: SavedRules): MonitorPacket[]
   return packets
 }
 
-/** Starts `xtables-monitor --trace` in `ns` (line-buffered) and waits until it is subscribed. */
+function hasSocket (pid: number): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some(fd => {
+      try { return readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:') } catch { return false }
+    })
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Starts `xtables-monitor --trace` in `ns` (line-buffered) and waits until it is subscribed: it prints
+ * nothing before the first event, so wait until the process (same pid through `ip netns exec` and
+ * `stdbuf`, which exec) holds its netlink socket, then a little longer for the group subscription.
+ */
 export async function startMonitor (lab: Lab, ns: string): Promise<Background> {
   const bg = lab.spawn(ns, ['stdbuf', '-oL', 'xtables-monitor', '--trace'])
-  // xtables-monitor prints nothing before the first event; give it time to open its netlink socket.
-  await new Promise(resolve => setTimeout(resolve, 400))
+  const pid = bg.proc.pid ?? -1
+  const deadline = Date.now() + 10_000
+  while (!hasSocket(pid) && Date.now() < deadline && bg.proc.exitCode === null) {
+    await new Promise(resolve => setTimeout(resolve, 25))
+  }
+  await new Promise(resolve => setTimeout(resolve, 150))
   if (bg.proc.exitCode !== null) throw new Error(`xtables-monitor exited: ${bg.err()}`)
+  if (!hasSocket(pid)) throw new Error('xtables-monitor did not open its netlink socket within 10 s')
   return bg
 }
 

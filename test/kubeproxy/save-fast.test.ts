@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { generateNodeRules, saveView, saveViewEngine, KubeProxyRulesCache, type GenerateInput } from '../../src/cluster/kubeproxy/index.ts'
+import { generateNodeRules, saveView, saveViewEngine, KubeProxyRulesCache, nodeRuleset, nodeRulesetFull, type GenerateInput } from '../../src/cluster/kubeproxy/index.ts'
+import { renderRuleset } from '../../src/netfilter/index.ts'
 import { caseInput, loadCases } from './fixtures.ts'
 import { demoInput } from './demo.ts'
 
@@ -63,4 +64,30 @@ test('incremental re-render through the cache: only the changed Service is rebui
   const save3 = saveView(third, { date: 'D' }, cache)
   assert.equal(save3, saveViewEngine(generateNodeRules(removed), { date: 'D' }))
   assert.ok(!save3.includes('KUBE-SVC-4SW47YFZTEDKD3PK'))
+})
+
+const strip = (rs: ReturnType<typeof nodeRulesetFull>): unknown =>
+  [...rs.tables.values()].map(t => ({
+    name: t.name,
+    chains: [...t.chains.values()].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+      .map(c => ({ name: c.name, builtin: c.builtin, policy: c.policy, rules: c.rules.map(({ pos: _p, ...r }) => r) }))
+  }))
+
+test('nodeRuleset (assembled from cached per-Service parses) equals parsing the whole node document', () => {
+  for (const [name, input] of inputs) {
+    const nr = generateNodeRules(input)
+    assert.deepEqual(strip(nodeRuleset(nr)), strip(nodeRulesetFull(nr)), name)
+  }
+  // across incremental renders, reusing the unchanged Services' parsed rules
+  const c = loadCases().tests.find(t => t.name === 'TestOverallIPTablesRules')!
+  const input = caseInput(c.services!, c.endpointSlices!)
+  const cache = new KubeProxyRulesCache()
+  const a = nodeRuleset(cache.render(input, 1))
+  const changed = { ...input, services: input.services.filter(s => s.metadata.name !== 'svc3') }
+  const nr2 = cache.render(changed, 2)
+  const b = nodeRuleset(nr2)
+  assert.deepEqual(strip(b), strip(nodeRulesetFull(generateNodeRules(changed))))
+  const svc1 = (rs: typeof a): unknown => rs.tables.get('nat')!.chains.get('KUBE-SVC-XPGD46QRK7WJZT7O')!.rules[0]
+  assert.equal(svc1(a), svc1(b), 'unchanged Service: same parsed rule objects reused')
+  assert.equal(renderRuleset(b, { date: 'D' }), saveViewEngine(generateNodeRules(changed), { date: 'D' }))
 })

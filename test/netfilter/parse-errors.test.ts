@@ -168,6 +168,18 @@ test('jump loops reachable from a built-in chain are refused like the kernel doe
   const e = errorOf('*filter\n:INPUT ACCEPT [0:0]\n:A - [0:0]\n:B - [0:0]\n-A INPUT -j A\n-A A -j B\n-A B -g A\nCOMMIT\n')
   assert.equal(e.message, 'line 7: RULE_APPEND failed (Too many links): rule in chain B')
   assert.doesNotThrow(() => parseRuleset('*filter\n:A - [0:0]\n-A A -g A\nCOMMIT\n'))
+  // reported on the rule that makes the cycle reachable, in line order (real kernel: line 6)
+  assert.equal(errorOf('*nat\n:C1 - [0:0]\n:C2 - [0:0]\n-A C1 -j MARK --or-mark 0x4000\n-I C1 -m mark --mark 010 -j C1\n-A PREROUTING -j C1\nCOMMIT\n').message,
+    'line 6: RULE_APPEND failed (Too many links): rule in chain PREROUTING')
+  // hook-restricted targets in user chains are checked on every path from a base chain (real kernel)
+  assert.equal(errorOf('*nat\n:C1 - [0:0]\n-A PREROUTING -p esp -j C1\n-I C1 -p udp -j MASQUERADE --random-fully\nCOMMIT\n').message,
+    'line 4: RULE_INSERT failed (Invalid argument): rule in chain C1')
+  assert.equal(errorOf('*nat\n:C1 - [0:0]\n-A C1 -p udp -j MASQUERADE\n-A PREROUTING -j C1\nCOMMIT\n').message,
+    'line 4: RULE_APPEND failed (Invalid argument): rule in chain PREROUTING')
+  assert.doesNotThrow(() => parseRuleset('*nat\n:C1 - [0:0]\n-A C1 -p udp -j MASQUERADE\n-A POSTROUTING -j C1\nCOMMIT\n'))
+  // a later parse error wins over an earlier kernel refusal (one batch for the whole file)
+  assert.equal(errorOf('*nat\n:C2 - [0:0]\n-I C2 2 ! -i eth0 -j RETURN\n-I C2 2 -m conntrack --ctst est,rel -j RETURN\nCOMMIT\n').message,
+    'line 4: unknown option "--ctst"')
   // nesting: 15 user chains below INPUT load, 16 are refused at the rule in C14 (real kernel)
   const nested = (n: number): string => {
     const lines = ['*filter', ':INPUT ACCEPT [0:0]']

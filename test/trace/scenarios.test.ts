@@ -145,6 +145,26 @@ describe('ClusterIP', () => {
 })
 
 describe('NodePort', () => {
+  test('from an external client, crossing to the other node: masqueraded to node-1, reply reverse-NATed back through node-1', async () => {
+    const t = await T({ protocol: 'TCP', destination: { address: NODE1.ip, port: 30080 }, source: { address: '203.0.113.2' } })
+    assert.equal(t.outcomes.length, 2)
+    near(total(t), 1)
+    const far = byPod(t, 'default/web-2')
+    const path = t.paths[far.paths[0]]
+    assert.deepEqual(path.hops.map(h => h.node), [NODE1.name, NODE2.name])
+    assert.equal(far.masqueraded, true)
+    assert.equal(far.seenSource?.split(':')[0], NODE1.ip, 'SNAT to node-1\'s eth0 address, so the reply comes back through node-1')
+    // the packet leaves node-1 already NATed both ways, node-2 only forwards it
+    assert.equal(path.hops[0].packetOut.dst, IP.web2)
+    assert.equal(path.hops[0].packetOut.src, NODE1.ip)
+    assert.equal(path.hops[1].packetIn.ttl, 63)
+    assert.deepEqual(path.reply?.hops.map(h => h.node), [NODE2.name, NODE1.name])
+    assert.equal(far.reply?.from, `${NODE1.ip}:30080`)
+    assert.equal(far.reply?.matchesRequest, true)
+    const near1 = byPod(t, 'default/web-1')
+    assert.equal(near1.seenSource?.split(':')[0], NODE1.gw)
+  })
+
   test('on 127.0.0.1 from the node (localhostNodePorts, route_localnet): masqueraded, reply from 127.0.0.1', async () => {
     const t = await T({ protocol: 'TCP', destination: { address: '127.0.0.1', port: 30080 }, source: { node: NODE1.name } })
     assert.equal(t.outcomes.length, 2)

@@ -67,7 +67,7 @@ const Step = Type.Object({
   verdict: opt(Type.String()),
   jumpTo: opt(Type.String()),
   note: opt(Type.String()),
-  explanation: opt(Type.String()),
+  explanation: opt(Type.String({ description: 'one line for a learner (omitted when provenance.note already says it)' })),
   provenance: opt(Provenance),
   before: opt(Packet),
   after: opt(Packet)

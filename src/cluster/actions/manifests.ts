@@ -100,8 +100,8 @@ export async function applyManifestObjectsTx (ctx: WriteContext, cluster: Cluste
     }
   }
   out.sort((a, b) => a.i - b.i)
-  const rec = await ctx.repo.findCluster(cluster.name)
-  return { kind: 'List', apiVersion: 'v1', metadata: { resourceVersion: String(rec?.resourceVersion ?? '') }, items: out.map(o => o.object), results: out.map(o => o.result) }
+  const rv = await ctx.repo.currentResourceVersion(cluster.id)
+  return { kind: 'List', apiVersion: 'v1', metadata: { resourceVersion: String(rv) }, items: out.map(o => o.object), results: out.map(o => o.result) }
 }
 
 export async function applyManifests (store: Store, cluster: string, text: string, contentType: 'yaml' | 'json', opts: ApplyOptions = {}): Promise<ApplyResult> {

@@ -27,7 +27,7 @@ function allocationRows (plan: AllocationPlan): AllocationRows {
 }
 
 /** What the API server answers when a VIP or port it checked turned out taken (the database's guard). */
-function allocationConflict (svc: Service, plan: AllocationPlan, e: UniqueViolation, used: { ports: Set<number>, ips: Set<string> }): Error {
+function allocationConflict (svc: Service, plan: AllocationPlan, e: UniqueViolation, used: { ports: ReadonlySet<number>, ips: ReadonlySet<string> }): Error {
   const name = svc.metadata.name
   if (e.table === 'NodePortAllocation') {
     const p = plan.nodePorts.find(x => used.ports.has(x.port)) ?? plan.nodePorts[0]

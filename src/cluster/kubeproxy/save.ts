@@ -4,11 +4,11 @@
  * rendering with its canonical renderer; each parsed rule carries its generator provenance.
  */
 import type { Rule, Ruleset, TableName } from '../../netfilter/model.ts'
-import { parseRuleset } from '../../netfilter/parse/ruleset.ts'
+
 import { renderRuleset } from '../../netfilter/render/ruleset.ts'
 import { renderRule } from '../../netfilter/render/rule.ts'
 import type { NodeRules } from './generate.ts'
-import { nodeDocument } from './document.ts'
+import { nodeRuleset, nodeRulesetFull } from './ruleset.ts'
 import type { KubeProxyRulesCache } from './cache.ts'
 import { hasFilter, ruleMatchesFilter, type ViewFilter } from './views.ts'
 import type { RuleProvenance, RuleRecord } from './types.ts'
@@ -24,27 +24,6 @@ export function ctime (d: Date): string {
   const p2 = (n: number): string => String(n).padStart(2, '0')
   return `${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ` +
     `${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} ${d.getUTCFullYear()}`
-}
-
-const rulesetMemo = new WeakMap<NodeRules, Ruleset>()
-
-/** The node's tables as the engine's ruleset, each kube-proxy/skeleton rule with `provenance` set. */
-export function nodeRuleset (nr: NodeRules): Ruleset {
-  let rs = rulesetMemo.get(nr)
-  if (rs != null) return rs
-  const doc = nodeDocument(nr)
-  rs = parseRuleset(doc.text)
-  for (const t of rs.tables.values()) {
-    for (const c of t.chains.values()) {
-      for (const r of c.rules) {
-        const line = r.pos?.line
-        const prov = line != null ? doc.provenance.get(line) : undefined
-        if (prov != null) r.provenance = prov
-      }
-    }
-  }
-  rulesetMemo.set(nr, rs)
-  return rs
 }
 
 export interface SaveOptions {
@@ -94,7 +73,7 @@ export function saveView (nr: NodeRules, opts: SaveOptions = {}, cache?: KubePro
 /** The same view produced by the engine: parse the node document with parseRuleset, render with renderRuleset/renderRule. */
 export function saveViewEngine (nr: NodeRules, opts: SaveOptions = {}): string {
   const f = opts.filter ?? {}
-  const rs = nodeRuleset(nr)
+  const rs = nodeRulesetFull(nr)
   const date = dateText(opts.date)
   if (!hasFilter(f)) return renderRuleset(rs, { date })
   if (f.chain == null && f.service == null) {

@@ -72,6 +72,7 @@ export function normalizeRequest (net: ClusterNet, body: TraceRequestBody): Trac
       source = { kind: 'node', node: p.node, port: src.port ?? defaultSourcePort(p.node, dst, dport, protocol), via: p.key }
     } else {
       if (dstLoopback) errs.push(fieldInvalid('destination.address', dst, `loopback from a pod stays inside pod ${p.key}'s own network namespace`))
+      else if (dst === p.ip) errs.push(fieldInvalid('destination.address', dst, `is pod ${p.key}'s own address: that traffic never leaves the pod (to go through its service, use the service's address)`))
       source = { kind: 'pod', pod: p, address: p.ip, port: src.port ?? defaultSourcePort(p.ip, dst, dport, protocol) }
     }
   } else if (src.address !== undefined) {

@@ -41,6 +41,7 @@ export type StepOut =
     verdict?: string
     jumpTo?: string
     note?: string
+    /** one line for a learner; omitted when provenance.note already says it */
     explanation?: string
     provenance?: RuleProvenance
     probability?: number
@@ -133,8 +134,9 @@ function stepOut (p: Prepared, s: Step): StepOut {
   if (s.verdict !== undefined) o.verdict = s.verdict
   if (s.jumpTo !== undefined) o.jumpTo = s.jumpTo
   if (s.note !== undefined) o.note = s.note
-  if (s.matched === true) o.explanation = explainStep(p, s)
   const prov = provenanceOf(p, s)
+  // the provenance note already explains a generated rule; say more only when the target did something
+  if (s.matched === true && (prov?.note === undefined || s.note !== undefined || s.kind !== 'rule')) o.explanation = explainStep(p, s)
   if (prov !== undefined) o.provenance = prov
   if (s.after !== undefined) { o.before = packetOut(s.packet); o.after = packetOut(s.after) }
   return o

@@ -34,7 +34,14 @@ export interface ParseEnv {
   /** the rule's `-p` value (undefined when absent or `all`) */
   proto: number | undefined
   protoInvert: boolean
+  /** batch operation name of the command: APPEND, INSERT, REPLACE, DELETE, CHECK */
+  ruleOp: string
   fail: (reason: string, code?: NetfilterErrorCode) => never
+}
+
+/** The kernel's refusal of a rule, worded like iptables-nft (`RULE_APPEND failed (Invalid argument): rule in chain X`). */
+export function kernelRefuses (env: ParseEnv, errno = 'Invalid argument'): never {
+  return env.fail(`RULE_${env.ruleOp} failed (${errno}): rule in chain ${env.chain}`, 'E_RULE')
 }
 
 export interface ExtDef<S = any, R = any> {

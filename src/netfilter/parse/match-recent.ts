@@ -3,7 +3,7 @@
 import type { Match } from '../model.ts'
 import { parseIPv4 } from '../addr.ts'
 import { parseUint } from '../numbers.ts'
-import { badInt, defineExt, opt } from './ext.ts'
+import { badInt, defineExt, kernelRefuses, opt } from './ext.ts'
 
 type RecentCmd = 'set' | 'rcheck' | 'update' | 'remove'
 interface S {
@@ -77,9 +77,9 @@ export const recentMatch = defineExt({
     }
     // the kernel (xt_recent checkentry) refuses modifiers on --set/--remove
     if ((s.command === 'set' || s.command === 'remove') && (s.seconds !== undefined || s.hitcount !== undefined || s.reap || s.rttl)) {
-      return env.fail(`RULE_APPEND failed (Invalid argument): rule in chain ${env.chain}`, 'E_RULE')
+      return kernelRefuses(env)
     }
-    if (s.hitcount !== undefined && s.hitcount > 255) return env.fail(`RULE_APPEND failed (Invalid argument): rule in chain ${env.chain}`, 'E_RULE')
+    if (s.hitcount !== undefined && s.hitcount > 255) return kernelRefuses(env)
     const m: Match = { kind: 'recent', command: s.command, invert: s.invert, name: s.name, reap: s.reap, rttl: s.rttl, mask: s.mask, side: s.side }
     if (s.seconds !== undefined) m.seconds = s.seconds
     if (s.hitcount !== undefined) m.hitcount = s.hitcount

@@ -8,7 +8,7 @@ import type { AddrMatch, Counters, IfaceMatch, Match, Rule, TableName, Target } 
 import { NetfilterError, type NetfilterErrorCode } from '../errors.ts'
 import { parseAddrMask } from '../addr.ts'
 import { parseProtocol, protocolModule } from '../protocols.ts'
-import { checkOptionFlags, optName, type ExtDef, type OptDef, type ParseEnv } from './ext.ts'
+import { checkOptionFlags, kernelRefuses, optName, type ExtDef, type OptDef, type ParseEnv } from './ext.ts'
 import { MATCHES, TARGETS, VERBATIM_MATCHES, VERBATIM_TARGETS, isTargetName } from './registry.ts'
 import { TWO_ARG_OPTIONS } from './match-tcpudp.ts'
 
@@ -55,6 +55,7 @@ const LONG_FOR: Record<string, string> = {
   s: 'source', d: 'destination', p: 'protocol', i: 'in-interface', o: 'out-interface', j: 'jump', g: 'goto',
   m: 'match', f: 'fragments', A: 'append'
 }
+const RULE_OPS: Record<string, string> = { A: 'APPEND', I: 'INSERT', R: 'REPLACE', D: 'DELETE', C: 'CHECK' }
 const OUT_ONLY = new Set(['OUTPUT', 'POSTROUTING'])
 const IN_ONLY = new Set(['PREROUTING', 'INPUT'])
 
@@ -95,6 +96,7 @@ class LineEnv implements ParseEnv {
   chain = ''
   proto: number | undefined
   protoInvert = false
+  ruleOp = 'APPEND'
   constructor (private readonly parser: LineParser) {}
   fail (reason: string, code?: NetfilterErrorCode): never {
     return this.parser.fail(reason, code)
@@ -208,6 +210,7 @@ class LineParser {
     const inline = eq < 0 ? undefined : t.slice(eq + 1)
     this.ambiguous = false
     let r: Resolved | { verbatim: Instance } | null = this.resolve(name)
+    if (this.ambiguous) this.fail(`unknown option "${t}"`)
     if (r === null && this.proto !== undefined && !this.protoInv && !this.protoUsed) {
       // implicit protocol match: load it here and look again (undo if it does not own the option)
       const mod = protocolModule(this.proto)
@@ -329,6 +332,7 @@ class LineParser {
     e.chain = this.chain ?? ''
     e.proto = this.proto
     e.protoInvert = this.protoInv
+    e.ruleOp = RULE_OPS[this.op ?? 'A'] ?? 'APPEND'
     return e
   }
 
@@ -344,7 +348,14 @@ class LineParser {
     this.opColumn = this.col
     if (arg !== undefined) this.chain = this.chainArg(arg)
     switch (code) {
-      case 'D': case 'I': case 'Z': {
+      case 'Z': {
+        const c = this.peekPlain()
+        if (c !== undefined && !/^[0-9]+$/.test(c)) this.chain = this.chainArg(this.next()!)
+        const n = this.peekPlain()
+        if (n !== undefined && /^[0-9]+$/.test(n)) { this.next(); this.num = this.ruleNum(n) }
+        break
+      }
+      case 'D': case 'I': {
         const n = this.peekPlain()
         if (n !== undefined && /^[0-9]+$/.test(n)) {
           this.next()
@@ -504,7 +515,7 @@ class LineParser {
     const env = this.env()
     // iptables-nft refuses a negated match-everything address [exp]
     if ((this.srcInv && this.src !== undefined && this.src[0].mask === 0) || (this.dstInv && this.dst !== undefined && this.dst[0].mask === 0)) {
-      this.fail(`RULE_APPEND failed (Invalid argument): rule in chain ${chain}`, 'E_RULE')
+      kernelRefuses(env)
     }
     const matches: Match[] = []
     for (const m of this.matches) {

@@ -58,6 +58,9 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
   if (opts.base !== undefined) for (const [n, t] of opts.base.tables) tables.set(n, t)
   let cur: Table | null = null
   let blockHasJumps = false
+  let deferred: NetfilterError | null = null
+  /** batch operation per line (APPEND/INSERT/REPLACE) for the kernel's error wording */
+  const ruleOps = new Map<number, string>()
   const ctx: LineContext = { table: 'filter', line: 0, lenient: opts.lenient, counters: opts.counters }
   /** content lines in the current table block: iptables-nft creates nothing for an empty block [exp] */
   let blockLines = 0
@@ -90,9 +93,14 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
       fail('E_PARSE', line.startsWith('COMMIT') ? 'COMMIT without a table' : 'no table specified (missing *table line)', lineNo, 1)
     }
     if (line === 'COMMIT') {
-      if (blockHasJumps) {
+      if (blockHasJumps && deferred === null) {
         checkJumps(cur, text, opts.lenient === true)
-        checkLoops(cur)
+        try {
+          checkGraph(cur, ruleOps)
+        } catch (e) {
+          if (!(e instanceof NetfilterError) || e.code !== 'E_RULE') throw e
+          deferred = e
+        }
       }
       if (blockLines > 0 || tables.has(cur.name)) tables.set(cur.name, cur)
       cur = null
@@ -116,14 +124,23 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
     if (tokens.length === 0) continue
     ctx.table = cur.name
     ctx.line = lineNo
-    const cmd = parseCommandLine(tokens, columns, ctx, counters)
-    if (cmd === null) continue
-    applyCommand(cur, cmd, lineNo)
-    if (cmd.jumps) blockHasJumps = true
+    // iptables-nft sends the whole file as one batch: the kernel's refusals (E_RULE) surface only if
+    // every line parses, so a later parse error wins over an earlier refusal [exp]
+    try {
+      const cmd = parseCommandLine(tokens, columns, ctx, counters)
+      if (cmd === null || deferred !== null) continue
+      applyCommand(cur, cmd, lineNo)
+      if (cmd.jumps) blockHasJumps = true
+      if (cmd.op === 'I' || cmd.op === 'R') ruleOps.set(lineNo, cmd.op === 'I' ? 'INSERT' : 'REPLACE')
+    } catch (e) {
+      if (!(e instanceof NetfilterError) || e.code !== 'E_RULE') throw e
+      deferred ??= e
+    }
   }
   if (cur !== null) {
     throw new NetfilterError({ code: 'E_COMMIT_EXPECTED', reason: `COMMIT expected at line ${lineNo + 1}`, line: lineNo + 1 })
   }
+  if (deferred !== null) throw deferred
   return { tables }
 }
 
@@ -148,18 +165,45 @@ function checkJumps (t: Table, text: string, lenient: boolean): void {
 /** nf_tables' jump stack: a chain may sit at most 15 jumps/gotos below a built-in chain. */
 const MAX_JUMP_DEPTH = 16
 
+/** Hooks where hook-restricted targets may run (the kernel checks every path from a base chain). */
+const TARGET_HOOKS: Record<string, string[]> = {
+  DNAT: ['PREROUTING', 'OUTPUT'],
+  REDIRECT: ['PREROUTING', 'OUTPUT'],
+  SNAT: ['POSTROUTING', 'INPUT'],
+  MASQUERADE: ['POSTROUTING'],
+  REJECT: ['INPUT', 'FORWARD', 'OUTPUT']
+}
+
+function hookProblem (r: Rule, hook: string): boolean {
+  const tg = r.target
+  if (tg !== null) {
+    const ok = TARGET_HOOKS[tg.kind]
+    if (ok !== undefined && !ok.includes(hook)) return true
+  }
+  for (const m of r.matches) {
+    if (m.kind !== 'addrtype') continue
+    if (m.limitIfaceIn === true && (hook === 'OUTPUT' || hook === 'POSTROUTING')) return true
+    if (m.limitIfaceOut === true && (hook === 'PREROUTING' || hook === 'INPUT')) return true
+  }
+  return false
+}
+
+interface GraphProblem { errno: string }
+
 /**
- * The kernel validates every path from a built-in chain: a jump/goto cycle, or nesting 16 deep, is
- * refused with "Too many links" on the offending rule [exp].
+ * Validate the chain graph the way nf_tables does from every base chain, using only rules from
+ * lines ≤ `upTo` (rules without a line always count): jump/goto cycles and nesting deeper than 16
+ * ("Too many links"), and hook-restricted targets reached from a wrong hook ("Invalid argument").
+ * Iterative; a chain is explored again only when reached deeper than before or from a new hook.
  */
-function checkLoops (t: Table): void {
-  const best = new Map<string, number>()
-  const onPath = new Set<string>()
+function graphProblem (t: Table, upTo: number): GraphProblem | null {
+  const counts = (r: Rule): boolean => r.pos === undefined || r.pos.line <= upTo
   for (const root of t.chains.values()) {
     if (!root.builtin) continue
-    // iterative DFS; a chain is explored again only when reached deeper than before (depth ≤ 16)
+    const hook = root.name
+    const best = new Map<string, number>()
+    const onPath = new Set<string>([root.name])
     const stack: Array<{ chain: Chain, next: number }> = [{ chain: root, next: 0 }]
-    onPath.add(root.name)
     while (stack.length > 0) {
       const top = stack[stack.length - 1]
       if (top.next >= top.chain.rules.length) {
@@ -168,20 +212,45 @@ function checkLoops (t: Table): void {
         continue
       }
       const r = top.chain.rules[top.next++]
+      if (!counts(r)) continue
+      if (stack.length > 1 && hookProblem(r, hook)) return { errno: 'Invalid argument' }
       const tg = r.target
       if (tg === null || (tg.kind !== 'jump' && tg.kind !== 'goto')) continue
       const next = t.chains.get(tg.chain)
       if (next === undefined) continue
       const depth = stack.length
-      if (onPath.has(next.name) || depth >= MAX_JUMP_DEPTH) {
-        fail('E_RULE', `RULE_APPEND failed (Too many links): rule in chain ${top.chain.name}`, r.pos?.line ?? 0, undefined, tg.chain)
-      }
+      if (onPath.has(next.name) || depth >= MAX_JUMP_DEPTH) return { errno: 'Too many links' }
       if ((best.get(next.name) ?? -1) >= depth) continue
       best.set(next.name, depth)
       onPath.add(next.name)
       stack.push({ chain: next, next: 0 })
     }
   }
+  return null
+}
+
+/**
+ * When the graph has a problem, report it on the rule whose addition (in line order, as the batch is
+ * applied) first creates it — found by bisection over line numbers, since problems only grow.
+ */
+function checkGraph (t: Table, ops: Map<number, string>): void {
+  const p = graphProblem(t, Infinity)
+  if (p === null) return
+  const lines: number[] = []
+  for (const c of t.chains.values()) for (const r of c.rules) if (r.pos !== undefined) lines.push(r.pos.line)
+  lines.sort((a, b) => a - b)
+  let lo = 0
+  let hi = lines.length - 1
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (graphProblem(t, lines[mid]) !== null) hi = mid
+    else lo = mid + 1
+  }
+  const line = lines[lo] ?? 0
+  const found = graphProblem(t, line) ?? p
+  let chain = ''
+  for (const c of t.chains.values()) if (c.rules.some(r => r.pos?.line === line)) chain = c.name
+  fail('E_RULE', `RULE_${ops.get(line) ?? 'APPEND'} failed (${found.errno}): rule in chain ${chain}`, line)
 }
 
 /** Column of the `-j`/`-g` argument naming `chain` on a line (error path only). */

@@ -1,12 +1,9 @@
 /** Standard verdicts and the REJECT, LOG, TRACE, NOTRACK and CT targets. */
 
 import type { RejectWith, Target } from '../model.ts'
-import { defineExt, opt, type ExtDef, type ParseEnv } from './ext.ts'
+import { defineExt, kernelRefuses, opt, type ExtDef, type ParseEnv } from './ext.ts'
 
-/** kernel refusal wording of iptables-nft */
-export function kernelRefuses (env: ParseEnv): never {
-  return env.fail(`RULE_APPEND failed (Invalid argument): rule in chain ${env.chain}`, 'E_RULE')
-}
+export { kernelRefuses }
 
 const BUILTIN_NAMES = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'])
 

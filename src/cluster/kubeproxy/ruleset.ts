@@ -1,0 +1,110 @@
+/**
+ * The node's tables as the engine's ruleset (what traces evaluate), each rule carrying its provenance.
+ * Built from per-Service parses cached on the (reused) Service fragments, so after one change only
+ * that Service's rules are parsed again; `nodeRulesetFull` parses the whole node document at once
+ * (the reference the tests compare against).
+ */
+import type { Chain, Rule, Ruleset, Table, TableName } from '../../netfilter/model.ts'
+import { BUILTIN_CHAINS } from '../../netfilter/model.ts'
+import { parseRuleset } from '../../netfilter/parse/ruleset.ts'
+import type { NodeRules } from './generate.ts'
+import { nodeDocument, TABLE_ORDER } from './document.ts'
+import type { KpTable, RuleProvenance, RuleRecord, ServiceFragment } from './types.ts'
+
+function attach (rs: Ruleset, prov: Map<number, RuleProvenance>): void {
+  for (const t of rs.tables.values()) {
+    for (const c of t.chains.values()) {
+      for (const r of c.rules) {
+        const line = r.pos?.line
+        const p = line != null ? prov.get(line) : undefined
+        if (p != null) r.provenance = p
+      }
+    }
+  }
+}
+
+const fullMemo = new WeakMap<NodeRules, Ruleset>()
+
+/** Parses the whole node document (skeleton + restore data) in one go. */
+export function nodeRulesetFull (nr: NodeRules): Ruleset {
+  let rs = fullMemo.get(nr)
+  if (rs != null) return rs
+  const doc = nodeDocument(nr)
+  rs = parseRuleset(doc.text)
+  attach(rs, doc.provenance)
+  fullMemo.set(nr, rs)
+  return rs
+}
+
+/** Chains every part may reference: static chains and kube-proxy's top-level chains, per table. */
+function declared (nr: NodeRules, t: KpTable): string[] {
+  const out = nr.static.chains.filter(c => c.table === t).map(c => c.chain)
+  if (t === 'filter') out.push(...nr.top.filterChains)
+  if (t === 'nat') out.push(...nr.top.natChains)
+  return [...new Set(out)]
+}
+
+/** Parses rule records (grouped by table) with the given extra chain declarations; rules by `table/chain`. */
+function parseParts (nr: NodeRules, records: RuleRecord[], extra: Partial<Record<KpTable, string[]>>): Map<string, Rule[]> {
+  const lines: string[] = []
+  const prov = new Map<number, RuleProvenance>()
+  for (const t of TABLE_ORDER) {
+    const rs = records.filter(r => r.table === t)
+    const ex = extra[t] ?? []
+    if (rs.length === 0 && ex.length === 0) continue
+    lines.push(`*${t}`)
+    for (const c of new Set([...declared(nr, t), ...ex])) lines.push(`:${c} - [0:0]`)
+    for (const r of rs) { lines.push(r.text); prov.set(lines.length, r.prov) }
+    lines.push('COMMIT')
+  }
+  const out = new Map<string, Rule[]>()
+  if (lines.length === 0) return out
+  const parsed = parseRuleset(lines.join('\n') + '\n')
+  attach(parsed, prov)
+  for (const [tn, t] of parsed.tables) for (const c of t.chains.values()) if (c.rules.length > 0) out.set(`${tn}/${c.name}`, c.rules)
+  return out
+}
+
+const fragMemo = new WeakMap<ServiceFragment, Map<string, Rule[]>>()
+const memo = new WeakMap<NodeRules, Ruleset>()
+
+/** The node's ruleset, assembled from cached per-Service parses (same result as nodeRulesetFull). */
+export function nodeRuleset (nr: NodeRules): Ruleset {
+  let rs = memo.get(nr)
+  if (rs != null) return rs
+  const restoreTop = (t: KpTable): Set<string> => new Set(t === 'filter' ? nr.top.filterChains : t === 'nat' ? nr.top.natChains : [])
+  const statics = nr.static.rules.filter(r => !restoreTop(r.table).has(r.chain))
+  const head = parseParts(nr, [...statics, ...nr.top.filterHead, ...nr.top.natHead], {})
+  const tail = parseParts(nr, [...nr.top.filterTail, ...nr.top.natTail], {})
+  const tables = new Map<TableName, Table>()
+  for (const t of TABLE_ORDER) {
+    const decl = declared(nr, t)
+    const hasFrags = t !== 'mangle' && nr.fragments.some(f => (t === 'filter' ? f.filterRules.length : f.natChains.length + f.natRules.length) > 0)
+    if (decl.length === 0 && !statics.some(r => r.table === t) && !hasFrags) continue
+    const chains = new Map<string, Chain>()
+    for (const b of BUILTIN_CHAINS[t]) chains.set(b, { name: b, builtin: true, policy: 'ACCEPT', rules: [...(head.get(`${t}/${b}`) ?? [])] })
+    for (const c of decl) chains.set(c, { name: c, builtin: false, policy: null, rules: [...(head.get(`${t}/${c}`) ?? [])] })
+    tables.set(t, { name: t, chains })
+  }
+  for (const f of nr.fragments) {
+    let parsed = fragMemo.get(f)
+    if (parsed == null) fragMemo.set(f, parsed = parseParts(nr, [...f.filterRules, ...f.natRules], { nat: f.natChains }))
+    const nat = tables.get('nat')
+    if (nat != null) for (const c of f.natChains) if (!nat.chains.has(c)) nat.chains.set(c, { name: c, builtin: false, policy: null, rules: parsed.get(`nat/${c}`) ?? [] })
+    for (const [key, rules] of parsed) {
+      const [t, c] = key.split('/') as [TableName, string]
+      const owned = t === 'nat' && f.natChains.includes(c)
+      if (owned) continue
+      const ch = tables.get(t)?.chains.get(c)
+      if (ch != null) for (const r of rules) ch.rules.push(r)
+    }
+  }
+  for (const [key, rules] of tail) {
+    const [t, c] = key.split('/') as [TableName, string]
+    const ch = tables.get(t)?.chains.get(c)
+    if (ch != null) for (const r of rules) ch.rules.push(r)
+  }
+  rs = { tables }
+  memo.set(nr, rs)
+  return rs
+}
