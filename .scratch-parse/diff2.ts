@@ -56,6 +56,7 @@ for (let n = 0; n < Number(process.argv[2] ?? 100); n++) {
   lines.push('COMMIT', '')
   cases.push(lines.join('\n'))
 }
+const records: Array<{ input: string, kernel: string | null, kernelError?: string }> = []
 let same = 0, diff = 0, bothErr = 0, weErr = 0, theyErr = 0
 spawnSync('ip', ['netns', 'add', 'kns-parse'])
 for (const input of cases) {
@@ -69,6 +70,7 @@ for (const input of cases) {
     const table = input.slice(1, input.indexOf('\n'))
     theirs = spawnSync('ip', ['netns', 'exec', 'kns-parse', 'iptables-save', '-t', table], { encoding: 'utf8' }).stdout.split('\n').filter(l => !l.startsWith('#')).join('\n')
   }
+  records.push(theirs === null ? { input, kernel: null, kernelError: r.stderr.split('\n').filter(l => l.length > 0 && !l.startsWith('Try ')).join('\n') } : { input, kernel: theirs })
   if (ours === null && theirs === null) {
     bothErr++
     const reason = oursErr.replace(/^line \d+: /, '')
@@ -83,4 +85,5 @@ for (const input of cases) {
   }
 }
 spawnSync('ip', ['netns', 'del', 'kns-parse'])
+if (process.argv[4]) writeFileSync(process.argv[4], '[' + records.map(r => JSON.stringify(r)).join(',\n') + ']\n')
 console.log({ same, diff, bothErr, weErr, theyErr })

@@ -3,7 +3,8 @@
  * that one), then prints the machine and one table: each figure, its target and PASS/MISS.
  *
  *   npm run bench                       core figures + the component scripts
- *   npm run bench -- --quick            small sizes only (about a minute)
+ *   npm run bench -- --quick            small sizes only (about a minute); with --only, the
+ *                                       named jobs at their small sizes
  *   npm run bench -- --growth           also 100 / 3,000 / 30,000 services (growth table + plot)
  *   npm run bench -- --only http,scale-1k   jobs whose name contains one of the words
  *   npm run bench -- --save             write bench/results/latest.{json,md}, growth.png and the
@@ -45,38 +46,55 @@ interface Job {
 const num = (s: string | undefined): number => Number(s)
 
 /** bench/engine-parse.ts (prose): parse and render medians of a synthetic 10k × 5 ruleset. */
+/** `ruleset: 10000 services, 50000 endpoints` of the engine scripts: the shape, and whether it is the issue's */
+function engineShape (out: string): { text: string, services: number, issue: boolean } {
+  const m = /ruleset: (\d+) services, (\d+) endpoints/.exec(out)
+  const s = m != null ? num(m[1]) : 10000
+  const e = m != null ? num(m[2]) : 50000
+  return { text: `${s.toLocaleString('en-US')} svc / ${e.toLocaleString('en-US')} ep`, services: s, issue: s === 10000 && e === 50000 }
+}
+
 const engineParse: Extract = out => {
   const figs: Figure[] = []
-  const p = /parse\s+median (\d+) ms/.exec(out)
-  const r = /render median (\d+) ms/.exec(out)
+  const sh = engineShape(out)
+  const p = /parse\s+median wall (\d+) ms, cpu (\d+) ms/.exec(out)
+  const r = /render median wall (\d+) ms, cpu (\d+) ms/.exec(out)
   const lines = /(\d+) lines/.exec(out)?.[1]
-  if (p != null) figs.push({ id: 'component.engine-parse.parse', label: 'engine-parse.ts: parse a synthetic 10k svc × 5 ep ruleset, median', value: num(p[1]), unit: 'ms', services: 10000, note: lines != null ? `${lines} lines` : undefined })
-  if (r != null) figs.push({ id: 'component.engine-parse.render', label: 'engine-parse.ts: render it back (iptables-save form), median', value: num(r[1]), unit: 'ms', services: 10000 })
+  if (p != null) figs.push({ id: 'component.engine-parse.parse', label: `engine-parse.ts: parse a synthetic ${sh.text} ruleset, median`, value: num(p[1]), cpuMs: num(p[2]), unit: 'ms', services: sh.services, note: `CPU ${p[2]} ms${lines != null ? `, ${lines} lines` : ''}` })
+  if (r != null) figs.push({ id: 'component.engine-parse.render', label: 'engine-parse.ts: render it back (iptables-save form), median', value: num(r[1]), cpuMs: num(r[2]), unit: 'ms', services: sh.services, note: `CPU ${r[2]} ms` })
   return figs
 }
 
-/** bench/engine-eval.ts (prose): parse + prepare and sampled trace of a synthetic 10k × 5 ruleset. */
+/** bench/engine-eval.ts (prose): parse + prepare and sampled traces of a synthetic 10k × 5 ruleset. */
 const engineEval: Extract = out => {
   const figs: Figure[] = []
-  const pp = /parse: (\d+) ms, prepare: (\d+) ms/.exec(out)
-  const tr = /trace \(sample, matched\): median ([\d.]+) µs, p99 ([\d.]+) µs/.exec(out)
+  const sh = engineShape(out)
+  const t = (value: number): Figure['target'] => sh.issue ? { op: '<=', value } : undefined
+  const pp = /parse: (\d+) ms wall \((\d+) ms CPU\), prepare: (\d+) ms wall \((\d+) ms CPU\)/.exec(out)
+  const loop = /trace loop: ([\d.]+) µs CPU per trace on average incl\. GC \(([\d.]+) µs wall\)/.exec(out)
+  const cold = /first visit of a service: median ([\d.]+) µs, p99 ([\d.]+) µs/.exec(out)
+  const warm = /warm: median ([\d.]+) µs, p99 ([\d.]+) µs/.exec(out)
   const full = /trace \(sample, full detail\): median ([\d.]+) µs/.exec(out)
-  if (pp != null) figs.push({ id: 'component.engine-eval.parse-prepare', label: 'engine-eval.ts: parse + prepare a synthetic 10k svc × 5 ep ruleset', value: num(pp[1]) + num(pp[2]), unit: 'ms', services: 10000, target: { op: '<=', value: 1000 }, note: `parse ${pp[1]} + prepare ${pp[2]} ms` })
-  if (tr != null) figs.push({ id: 'component.engine-eval.trace', label: 'engine-eval.ts: one sampled trace, median', value: num(tr[1]), unit: 'µs', services: 10000, target: { op: '<=', value: 50 }, note: `p99 ${tr[2]} µs` })
-  if (full != null) figs.push({ id: 'component.engine-eval.trace-full', label: 'engine-eval.ts: sampled trace with full detail, median', value: num(full[1]), unit: 'µs', services: 10000 })
+  if (pp != null) figs.push({ id: 'component.engine-eval.parse-prepare', label: `engine-eval.ts: parse + prepare a synthetic ${sh.text} ruleset`, value: num(pp[1]) + num(pp[3]), cpuMs: num(pp[2]) + num(pp[4]), unit: 'ms', services: sh.services, target: t(1000), note: `parse ${pp[1]} + prepare ${pp[3]} ms wall; CPU ${num(pp[2]) + num(pp[4])} ms` })
+  if (cold != null) figs.push({ id: 'component.engine-eval.trace', label: 'engine-eval.ts: one sampled trace (first visit of a service), median', value: num(cold[1]), unit: 'µs', services: sh.services, target: t(50), note: `p99 ${cold[2]} µs` })
+  if (warm != null) figs.push({ id: 'component.engine-eval.trace-warm', label: 'engine-eval.ts: one sampled trace (warm), median', value: num(warm[1]), unit: 'µs', services: sh.services, note: `p99 ${warm[2]} µs` })
+  if (loop != null) figs.push({ id: 'component.engine-eval.trace-cpu', label: 'engine-eval.ts: CPU per sampled trace, loop average incl. GC', value: num(loop[1]), unit: 'µs', services: sh.services, note: `${loop[2]} µs wall` })
+  if (full != null) figs.push({ id: 'component.engine-eval.trace-full', label: 'engine-eval.ts: sampled trace with full detail, median', value: num(full[1]), unit: 'µs', services: sh.services })
   return figs
 }
 
-/** bench/rules.ts (prose): one line per size. */
+/** bench/rules.ts (prose): a block of lines per size. */
 const rules: Extract = out => {
   const figs: Figure[] = []
-  const re = /(\d+) services × 10 endpoints:.*?full render: restore ([\d.]+) ms, save view ([\d.]+) ms \| after 1 change \((\d+) rebuilt\): restore ([\d.]+) ms, save view ([\d.]+) ms.*?RSS (\d+) MiB/g
+  const span = '(\\d+) ms \\(cpu (\\d+)\\)'
+  const re = new RegExp(`(\\d+) services × 10 endpoints \\((\\d+) save lines[^\\n]*\\n\\s+full render:\\s+rules \\+ restore text ${span}, then save view ${span}\\n\\s+1 change \\((\\d+) service rebuilt\\): rules ${span} \\(\\+ restore text ${span}\\), save view pieces ${span} \\+ join ${span}\\n\\s+RSS (\\d+) MiB`, 'g')
   for (const m of out.matchAll(re)) {
     const n = num(m[1])
     const at10k = n === 10000
-    figs.push({ id: `component.rules.render.${n}`, label: `rules.ts: full render, ${n.toLocaleString('en-US')} svc × 10 ep`, value: num(m[2]), unit: 'ms', services: n, target: at10k ? { op: '<=', value: 1000 } : undefined, note: `save view ${m[3]} ms` })
-    figs.push({ id: `component.rules.incremental.${n}`, label: `rules.ts: re-render after 1 change, ${n.toLocaleString('en-US')} svc`, value: num(m[5]), unit: 'ms', services: n, target: at10k ? { op: '<=', value: 50 } : undefined, note: `${m[4]} rebuilt; save view ${m[6]} ms` })
-    figs.push({ id: `component.rules.rss.${n}`, label: `rules.ts: process RSS after ${n.toLocaleString('en-US')} svc (cumulative over sizes)`, value: num(m[7]), unit: 'MiB', services: n })
+    const v = (i: number): number => num(m[i])
+    figs.push({ id: `component.rules.render.${n}`, label: `rules.ts: full render (rules + restore text), ${n.toLocaleString('en-US')} svc × 10 ep`, value: v(3), cpuMs: v(4), unit: 'ms', services: n, target: at10k ? { op: '<=', value: 1000 } : undefined, note: `CPU ${v(4)} ms; save view ${v(5)} ms (CPU ${v(6)})` })
+    figs.push({ id: `component.rules.incremental.${n}`, label: `rules.ts: re-render after 1 change (rules + restore text), ${n.toLocaleString('en-US')} svc`, value: v(8) + v(10), cpuMs: v(9) + v(11), unit: 'ms', services: n, target: at10k ? { op: '<=', value: 50 } : undefined, note: `${m[7]} rebuilt; CPU ${v(9) + v(11)} ms; save view pieces ${v(12)} + join ${v(14)} ms` })
+    figs.push({ id: `component.rules.rss.${n}`, label: `rules.ts: process RSS after ${n.toLocaleString('en-US')} svc (cumulative over sizes)`, value: v(16), unit: 'MiB', services: n, target: at10k ? { op: '<=', value: 400 } : undefined })
   }
   return figs
 }
@@ -91,6 +109,16 @@ const createService: Extract = out => {
   return figs
 }
 
+/** bench/graphql.ts (prose): `name   median X ms   p95 Y ms` lines. */
+const graphql: Extract = out => {
+  const figs: Figure[] = []
+  for (const m of out.matchAll(/^(.+?)\s+median ([\d.]+) ms\s+p95 ([\d.]+) ms$/gm)) {
+    const name = m[1].trim()
+    figs.push({ id: `component.graphql.${name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}`, label: `graphql.ts: ${name}, median`, value: num(m[2]), unit: 'ms', note: `p95 ${m[3]} ms` })
+  }
+  return figs
+}
+
 const JOBS: Job[] = [
   { name: 'scale-1k', group: 'core', inQuick: true, script: 'bench/scale.ts', args: ['--services', '1000', '--endpoints', '10', '--kernel', '--kernel-sync'], quickArgs: ['--services', '1000', '--endpoints', '10', '--kernel'], timeoutS: 420, what: 'rules, engine and the real iptables tools at 1,000 services × 10 endpoints' },
   { name: 'scale-10k', group: 'core', script: 'bench/scale.ts', args: ['--services', '10000', '--endpoints', '10', '--kernel'], timeoutS: 600, what: 'rules (targets), engine and the real iptables tools at 10,000 services × 10 endpoints' },
@@ -99,11 +127,12 @@ const JOBS: Job[] = [
   { name: 'scale-100', group: 'growth', script: 'bench/scale.ts', args: ['--services', '100', '--endpoints', '10', '--kernel', '--kernel-sync'], timeoutS: 300, what: 'growth point: 100 services' },
   { name: 'scale-3k', group: 'growth', script: 'bench/scale.ts', args: ['--services', '3000', '--endpoints', '10', '--kernel'], timeoutS: 420, what: 'growth point: 3,000 services' },
   { name: 'scale-30k', group: 'growth', script: 'bench/scale.ts', args: ['--services', '30000', '--endpoints', '10', '--kernel'], timeoutS: 900, what: 'growth point: 30,000 services' },
-  { name: 'c-engine-parse', group: 'component', script: 'bench/engine-parse.ts', args: ['10000', '5', '3'], timeoutS: 300, extract: engineParse, what: 'component: engine parse/render (synthetic text)' },
-  { name: 'c-engine-eval', group: 'component', script: 'bench/engine-eval.ts', args: ['10000', '5', '20000'], timeoutS: 300, extract: engineEval, what: 'component: engine evaluation (synthetic text)' },
-  { name: 'c-rules', group: 'component', script: 'bench/rules.ts', args: ['1000', '10000'], timeoutS: 420, extract: rules, what: 'component: rule generator' },
-  { name: 'c-trace', group: 'component', script: 'bench/trace.ts', args: ['--seconds', '5'], timeoutS: 600, what: 'component: cluster traces over HTTP' },
-  { name: 'c-create-service', group: 'component', script: 'bench/create-service.ts', args: ['100', '3'], timeoutS: 300, extract: createService, what: 'component: create-service on an empty cluster' }
+  { name: 'c-engine-parse', group: 'component', script: 'bench/engine-parse.ts', args: ['10000', '5', '3'], quickArgs: ['1000', '5', '1'], timeoutS: 300, extract: engineParse, what: 'component: engine parse/render (synthetic text)' },
+  { name: 'c-engine-eval', group: 'component', script: 'bench/engine-eval.ts', args: ['10000', '5', '20000'], quickArgs: ['1000', '5', '2000'], timeoutS: 300, extract: engineEval, what: 'component: engine evaluation (synthetic text)' },
+  { name: 'c-rules', group: 'component', script: 'bench/rules.ts', args: ['1000', '10000'], quickArgs: ['300'], timeoutS: 420, extract: rules, what: 'component: rule generator' },
+  { name: 'c-trace', group: 'component', script: 'bench/trace.ts', args: ['--seconds', '5'], quickArgs: ['--services', '300', '--seconds', '2'], timeoutS: 600, what: 'component: cluster traces over HTTP' },
+  { name: 'c-graphql', group: 'component', script: 'bench/graphql.ts', args: ['200', '100'], quickArgs: ['20', '10'], timeoutS: 300, extract: graphql, what: 'component: GraphQL vs REST latency on the demo cluster' },
+  { name: 'c-create-service', group: 'component', script: 'bench/create-service.ts', args: ['100', '3'], quickArgs: ['20', '1'], timeoutS: 300, extract: createService, what: 'component: create-service on an empty cluster' }
 ]
 
 interface JobResult {
@@ -169,19 +198,23 @@ function textTable (rows: string[][]): string {
 function mdEscape (s: string): string { return s.replace(/\|/g, '\\|') }
 
 function markdown (machine: Machine, results: JobResult[], quick: boolean): string {
+  const args = process.argv.slice(2).filter(a => a !== '--save')
   const out: string[] = []
-  out.push(`Run: \`npm run bench${process.argv.slice(2).filter(a => a !== '--save').length > 0 ? ' -- ' + process.argv.slice(2).filter(a => a !== '--save').join(' ') : ''}\`${quick ? ' (quick)' : ''}`)
+  out.push(`Run: \`npm run bench${args.length > 0 ? ' -- ' + args.join(' ') : ''}\`${quick ? ' (quick)' : ''}`)
   out.push('')
   out.push(`Machine: ${machineLine(machine)}`)
   out.push('')
-  out.push('| Figure | Value | Target | | Command (load average at its start) |')
-  out.push('|---|---|---|---|---|')
+  out.push('Times are wall-clock; "CPU" in a note is the CPU time behind it (user + system), the steadier figure on a shared machine.')
   for (const r of results) {
-    for (const f of r.figures) {
-      out.push(`| ${mdEscape(f.label)}${f.note != null ? ` — ${mdEscape(f.note)}` : ''} | ${fmtValue(f)} | ${fmtTarget(f)} | ${verdict(f)} | \`${r.command}\` (${r.loadAtStart}) |`)
-    }
-    for (const s of r.skips) out.push(`| ${mdEscape(s.label)} | skipped: ${mdEscape(s.reason)} | | | \`${r.command}\` |`)
-    if (r.status !== 'ok') out.push(`| ${r.name}: ${r.what} | **${r.status}**${r.code != null ? ` (exit ${r.code})` : ''} after ${r.seconds.toFixed(0)} s | | | \`${r.command}\` |`)
+    out.push('')
+    out.push(`**${r.name}** — ${r.what}. \`${r.command}\` — load average ${r.loadAtStart} at its start, ${r.status === 'ok' ? 'ran' : `**${r.status.toUpperCase()}**${r.code != null ? ` (exit ${r.code})` : ''} after`} ${r.seconds.toFixed(0)} s.`)
+    if (r.figures.length === 0 && r.skips.length === 0 && !r.name.startsWith('c-')) continue
+    out.push('')
+    out.push('| Figure | Value | Target | |')
+    out.push('|---|---:|---|---|')
+    for (const f of r.figures) out.push(`| ${mdEscape(f.label)}${f.note != null ? ` — ${mdEscape(f.note)}` : ''} | ${fmtValue(f)} | ${fmtTarget(f)} | ${verdict(f)} |`)
+    for (const s of r.skips) out.push(`| ${mdEscape(s.label)} | skipped: ${mdEscape(s.reason)} | | |`)
+    if (r.name.startsWith('c-') && r.log.length > 0) out.push('', '<details><summary>its output</summary>', '', '```', ...r.log.slice(0, 40), '```', '</details>')
   }
   return out.join('\n') + '\n'
 }
@@ -232,7 +265,7 @@ async function main (): Promise<void> {
     mkdirSync(dir, { recursive: true })
     writeFileSync(join(dir, 'latest.json'), JSON.stringify({ machine, argv: process.argv.slice(2), endLoad: loadavg(), results }, null, 2) + '\n')
     const anchors = anchorsMarkdown(all)
-    const md = markdown(machine, results, quick) + (anchors !== '' ? '\nNext to the published anchors (shared/docs/performance-anchors.md):\n\n' + anchors : '') + (grow.length > 1 ? '\nGrowth (services × 10 endpoints; times in ms):\n\n' + growthMarkdown(grow) + '\n![growth](bench/results/growth.png)\n' : '')
+    const md = markdown(machine, results, quick) + (anchors !== '' ? '\nNext to the published anchors (shared/docs/performance-anchors.md):\n\n' + anchors : '') + (grow.length > 1 ? '\nGrowth (services × 10 endpoints; wall ms, CPU ms in brackets; the plot shows CPU time where measured):\n\n' + growthMarkdown(grow) + '\n![growth](bench/results/growth.png)\n' : '')
     writeFileSync(join(dir, 'latest.md'), md)
     if (grow.length > 1) {
       try { writeFileSync(join(dir, 'growth.png'), plotGrowth(grow, GROWTH_SERIES)) } catch (e) { console.log(`growth plot failed: ${(e as Error).message}`) }

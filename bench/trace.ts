@@ -68,6 +68,14 @@ const podOf = (i: number, e: number): string => `${serviceNamespace(i)}/${servic
 /** a pod of service j → the cluster IP of service i (sample mode, with the reply) */
 const sampleBody = (i: number, j: number, seed: number): string => JSON.stringify({ protocol: 'TCP', destination: { address: clusterIP(i), port: 80 }, source: { pod: podOf(j, 0) }, mode: 'sample', seed })
 
+// ---- baseline: the trivial GET /healthz, to see how loaded the machine is ----------------------------
+const hz: number[] = []
+for (let n = 0; n < 200; n++) await call('GET', '/healthz')
+const hzCpu0 = process.cpuUsage()
+for (let n = 0; n < 1000; n++) hz.push((await call('GET', '/healthz')).ms)
+const hzCpu = cpuMs(hzCpu0) / hz.length
+console.log(`baseline GET /healthz: median ${median(hz).toFixed(3)} ms, CPU ${hzCpu.toFixed(3)} ms per request, load average ${loadavg()[0].toFixed(1)}`)
+
 // ---- first trace per node (cold: rules rendered, parsed, prepared once per node per generation) ----
 const cold: number[] = []
 for (let k = 0; k < nodes; k++) {
@@ -116,23 +124,28 @@ emit({ id: `trace.all.http.${N}`, label: `all-mode trace of a 10-endpoint servic
 const requests = Array.from({ length: 64 }, (_, n) => ({ method: 'POST' as const, path: TRACE, headers: { 'content-type': 'application/json' }, body: sampleBody((n * 53) % N, (n * 29) % N, n) }))
 // autocannon (programmatic API) runs in a child process, so this process's CPU time is the server's
 interface AcResult { requests: { average: number, total: number }, latency: { p50: number, p99: number }, non2xx: number, errors: number }
+function cannon (opts: Record<string, unknown>): Promise<AcResult> {
+  return new Promise<AcResult>((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', `
+      const autocannon = require('autocannon')
+      let opts = ''
+      process.stdin.on('data', c => { opts += c })
+      process.stdin.on('end', () => autocannon(JSON.parse(opts)).then(r => process.stdout.write(JSON.stringify({ requests: r.requests, latency: r.latency, non2xx: r.non2xx, errors: r.errors }))))
+    `], { stdio: ['pipe', 'pipe', 'inherit'], cwd: process.cwd() })
+    let out = ''
+    child.stdout.on('data', (c: Buffer) => { out += c.toString() })
+    child.on('error', reject)
+    child.on('close', (code) => { if (code === 0) resolve(JSON.parse(out) as AcResult); else reject(new Error(`autocannon exited with ${code}`)) })
+    child.stdin.end(JSON.stringify({ url: `http://127.0.0.1:${port}`, connections: CONNECTIONS, duration: SECONDS, ...opts }))
+  })
+}
+const hzAc = await cannon({ requests: [{ method: 'GET', path: '/healthz' }] })
+console.log(`baseline autocannon GET /healthz: ${Math.round(hzAc.requests.average)} req/s (p50 ${hzAc.latency.p50} ms)`)
 const acCpu0 = process.cpuUsage()
-const result = await new Promise<AcResult>((resolve, reject) => {
-  const child = spawn(process.execPath, ['-e', `
-    const autocannon = require('autocannon')
-    let opts = ''
-    process.stdin.on('data', c => { opts += c })
-    process.stdin.on('end', () => autocannon(JSON.parse(opts)).then(r => process.stdout.write(JSON.stringify({ requests: r.requests, latency: r.latency, non2xx: r.non2xx, errors: r.errors }))))
-  `], { stdio: ['pipe', 'pipe', 'inherit'], cwd: process.cwd() })
-  let out = ''
-  child.stdout.on('data', (c: Buffer) => { out += c.toString() })
-  child.on('error', reject)
-  child.on('close', (code) => { if (code === 0) resolve(JSON.parse(out) as AcResult); else reject(new Error(`autocannon exited with ${code}`)) })
-  child.stdin.end(JSON.stringify({ url: `http://127.0.0.1:${port}`, connections: CONNECTIONS, duration: SECONDS, requests }))
-})
+const result = await cannon({ requests })
 const acCpu = cpuMs(acCpu0) / Math.max(1, result.requests.total)
 const non2xx = result.non2xx + result.errors
-emit({ id: `trace.sample.throughput.${N}`, label: `sample traces/s over HTTP, autocannon ${CONNECTIONS} connections, ${SECONDS} s`, value: Math.round(result.requests.average), unit: 'req/s', services: N, target: { op: '>=', value: 2000 }, note: `latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${non2xx} errors/non-2xx, total ${result.requests.total}; server CPU ${acCpu.toFixed(3)} ms per request` })
+emit({ id: `trace.sample.throughput.${N}`, label: `sample traces/s over HTTP, autocannon ${CONNECTIONS} connections, ${SECONDS} s`, value: Math.round(result.requests.average), unit: 'req/s', services: N, target: { op: '>=', value: 2000 }, note: `latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${non2xx} errors/non-2xx, total ${result.requests.total}; server CPU ${acCpu.toFixed(3)} ms per request; same run GET /healthz: ${Math.round(hzAc.requests.average)} req/s` })
 emit({ id: `trace.sample.cpu-capacity.${N}`, label: 'sample traces/s one core sustains (1000 / server CPU ms per request under autocannon)', value: Math.round(1000 / acCpu), unit: 'req/s', services: N, target: { op: '>=', value: 2000 }, note: 'load-independent estimate: the machine was shared during the run' })
 
 agent.destroy()

@@ -122,10 +122,15 @@ for (let s = seed; s < seed + cases; s++) {
         const t = tally('fates', 'requests')
         const b = tally('fates-balance' as Mode, 'balancing checks')
         const r = await withLab(async lab => await runClusterFates(lab, api, cluster))
+        const pt = tally('fates-product' as Mode, 'requests (product cluster trace)')
         for (const c of r.cases) {
           t.total++
           if (c.agree) t.agree++
           else if (t.first === undefined) t.first = `cluster seed ${s}: ${describeCase(c)}\n  cluster: ${clusterFile()}\n  rerun: npx tsx scripts/kernel-diff.ts --mode fates --seed ${s} --cases 1`
+          if (c.product === null) continue
+          pt.total++
+          if (c.product.agree) pt.agree++
+          else if (pt.first === undefined) pt.first = `cluster seed ${s}: ${describeCase(c)}\n  cluster: ${clusterFile()}\n  rerun: npx tsx scripts/kernel-diff.ts --mode fates --seed ${s} --cases 1`
         }
         for (const x of r.balance) {
           b.total++

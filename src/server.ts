@@ -3,9 +3,12 @@
  * database, listens, and closes cleanly on SIGTERM/SIGINT (in-flight requests finish first).
  * Env: PORT (8080), HOST (127.0.0.1), DATABASE_URL (file:./data/kubenetsim.db),
  * KUBENETSIM_BODY_LIMIT (bytes, 3145728), KUBENETSIM_MAX_MANIFEST_OBJECTS (10000),
- * KUBENETSIM_SEED_DEMO (1; 0 disables), LOG_LEVEL (info).
+ * KUBENETSIM_SEED_DEMO (1; 0 disables), LOG_LEVEL (info), KUBENETSIM_ADMIN_TOKEN (unset: no access
+ * control, and then the server listens on 127.0.0.1 only whatever HOST says), and the request limits
+ * of src/api/limits.ts (KUBENETSIM_RATE_LIMIT, KUBENETSIM_REQUEST_TIMEOUT_MS, ...).
  */
 import { buildApp } from './api/app.ts'
+import { requestLimitsFromEnv, DEFAULT_REQUEST_LIMITS } from './api/limits.ts'
 
 function intEnv (name: string, fallback: number): number {
   const v = process.env[name]
@@ -16,11 +19,16 @@ function intEnv (name: string, fallback: number): number {
 }
 
 const port = intEnv('PORT', 8080)
-const host = process.env.HOST ?? '127.0.0.1'
+const adminToken = process.env.KUBENETSIM_ADMIN_TOKEN ?? ''
+const wantedHost = process.env.HOST ?? '127.0.0.1'
+// without access control, only this machine may connect
+const host = adminToken === '' ? '127.0.0.1' : wantedHost
 const app = await buildApp({
   databaseUrl: process.env.DATABASE_URL,
+  adminToken,
   logger: { level: process.env.LOG_LEVEL ?? 'info' },
   limits: {
+    ...requestLimitsFromEnv(process.env, { ...DEFAULT_REQUEST_LIMITS, rateLimitMax: 6000 }),
     bodyLimit: intEnv('KUBENETSIM_BODY_LIMIT', 3 * 1024 * 1024),
     maxManifestObjects: intEnv('KUBENETSIM_MAX_MANIFEST_OBJECTS', 10_000)
   },
@@ -38,4 +46,9 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const) {
 }
 
 await app.listen({ port, host })
+if (adminToken === '') {
+  app.log.warn(`no KUBENETSIM_ADMIN_TOKEN: access control is off, so the server listens on 127.0.0.1 only${wantedHost !== '127.0.0.1' ? ` (HOST=${wantedHost} ignored)` : ''}`)
+} else {
+  app.log.info(`access control on: cluster management needs the admin token; listening on ${host}`)
+}
 app.log.info(`database ${app.store.databaseUrl}; API docs at http://${host}:${port}/docs`)

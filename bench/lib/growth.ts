@@ -19,7 +19,7 @@ export const GROWTH_SERIES: Series[] = [
   { prefix: 'engine.trace-sample', title: 'sampled trace (engine)', toMs: 0.001, color: [140, 86, 75] },
   { prefix: 'kernel.restore', title: 'real iptables-restore', toMs: 1, color: [214, 39, 40] },
   { prefix: 'kernel.save', title: 'real iptables-save', toMs: 1, color: [227, 119, 194] },
-  { prefix: 'kernel.sync', title: 'real restore --noflush (1 change)', toMs: 1, color: [127, 127, 127] },
+  { prefix: 'kernel.sync', title: 'real sync (--noflush)', toMs: 1, color: [127, 127, 127] },
   { prefix: 'rules.rss', title: 'RSS MiB', toMs: null, color: [0, 0, 0] }
 ]
 

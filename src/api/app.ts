@@ -14,8 +14,11 @@ import { addObjectParsers } from './body.ts'
 import { errorHandler, notFoundHandler } from './errors.ts'
 import { NAMED_SCHEMAS } from './schemas/objects.ts'
 import { ROUTES } from './routes/index.ts'
+import { auth } from './auth.ts'
+import { limits as requestLimits, DEFAULT_REQUEST_LIMITS, type RequestLimits } from './limits.ts'
+import { ClusterTokensSchema } from './routes/tokens.ts'
 
-export interface Limits {
+export interface Limits extends RequestLimits {
   /** largest request body in bytes (413 beyond); default 3 MiB like the API server */
   bodyLimit: number
   /** most objects in one manifest (413 beyond) */
@@ -31,6 +34,8 @@ export interface BuildAppOptions {
   limits?: Partial<Limits>
   /** create the demo cluster when the database holds none */
   seedDemo?: boolean
+  /** bearer token of the administrator; unset or empty: no access control (see src/api/auth.ts) */
+  adminToken?: string
   /** serve Swagger UI at /docs (default true) */
   docs?: boolean
 }
@@ -43,7 +48,7 @@ declare module 'fastify' {
   }
 }
 
-export const DEFAULT_LIMITS: Limits = { bodyLimit: 3 * 1024 * 1024, maxManifestObjects: DEFAULT_MAX_MANIFEST_OBJECTS }
+export const DEFAULT_LIMITS: Limits = { ...DEFAULT_REQUEST_LIMITS, bodyLimit: 3 * 1024 * 1024, maxManifestObjects: DEFAULT_MAX_MANIFEST_OBJECTS }
 
 export type App = FastifyInstance
 
@@ -69,6 +74,9 @@ export async function buildApp (opts: BuildAppOptions = {}): Promise<App> {
   addObjectParsers(app)
 
   for (const s of NAMED_SCHEMAS) app.addSchema(s)
+  app.addSchema(ClusterTokensSchema)
+  await app.register(auth, { adminToken: opts.adminToken })
+  await app.register(requestLimits, limits)
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -85,7 +93,9 @@ export async function buildApp (opts: BuildAppOptions = {}): Promise<App> {
         { name: 'endpointslices', description: 'discovery.k8s.io/v1 EndpointSlices derived from pods' },
         { name: 'manifests', description: 'apply multi-document YAML or a JSON List, all or nothing' },
         { name: 'health', description: 'liveness' }
-      ]
+      ],
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'the admin token (KUBENETSIM_ADMIN_TOKEN) or a cluster token (read-write or read-only) returned when the cluster is created; required only when the server has an admin token' } } },
+      security: [{ bearerAuth: [] }]
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
     // Kubernetes object bodies are decoded by src/cluster/decode.ts; `x-body` documents them.

@@ -42,11 +42,17 @@ export function parseYamlObject (text: string): unknown {
 /** Object endpoints: JSON or YAML → plain value. */
 export function addObjectParsers (app: FastifyInstance): void {
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (_req: FastifyRequest, body: string | Buffer, done: (err: Error | null, v?: unknown) => void) => {
-    try { done(null, parseJson(String(body))) } catch (e) { done(e as Error) }
+  // DELETE may carry DeleteOptions (kubectl sends them) or nothing: accepted and ignored
+  const ignorable = (req: FastifyRequest, text: string): boolean => req.method === 'DELETE' && text.trim() === ''
+  app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (req: FastifyRequest, body: string | Buffer, done: (err: Error | null, v?: unknown) => void) => {
+    const text = String(body)
+    if (ignorable(req, text)) { done(null, undefined); return }
+    try { done(null, parseJson(text)) } catch (e) { done(e as Error) }
   })
-  app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_req: FastifyRequest, body: string | Buffer, done: (err: Error | null, v?: unknown) => void) => {
-    try { done(null, parseYamlObject(String(body))) } catch (e) { done(e as Error) }
+  app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (req: FastifyRequest, body: string | Buffer, done: (err: Error | null, v?: unknown) => void) => {
+    const text = String(body)
+    if (ignorable(req, text)) { done(null, undefined); return }
+    try { done(null, parseYamlObject(text)) } catch (e) { done(e as Error) }
   })
 }
 

@@ -35,6 +35,20 @@ function validationStatus (err: FastifyError, request: FastifyRequest): StatusEr
     const body = request.body as { metadata?: { name?: unknown } } | undefined
     const name = typeof body?.metadata?.name === 'string' ? body.metadata.name : ''
     const kind = (request.routeOptions.config as { kind?: string } | undefined)?.kind ?? 'Object'
+    const unknown = errors.filter(e => e.keyword === 'additionalProperties').map(ajvCause)
+    if (unknown.length > 0) {
+      // like the API server's strict decoding (400), not schema validation (422)
+      return new StatusError({
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: `${kind} in version "kubenetsim.io/v1" cannot be handled as a ${kind}: strict decoding error: ${unknown.map(c => c.detail).join(', ')}`,
+        reason: 'BadRequest',
+        details: { causes: unknown.map(c => ({ reason: 'FieldValueInvalid', message: c.detail, field: c.field })) },
+        code: 400
+      })
+    }
     return invalid(kind, name, errors.map(ajvCause), kind === 'Cluster' ? 'kubenetsim.io' : undefined)
   }
   return badRequest(`invalid ${err.validationContext ?? 'request'}: ${errors.map(e => `${fieldPath(e.instancePath) || err.validationContext} ${e.message ?? ''}`.trim()).join('; ')}`)

@@ -72,7 +72,7 @@ export class Store {
   private constructor (db: Database, opts: StoreOptions) {
     this.#db = db
     this.#maxCached = opts.maxCachedClusters ?? 256
-    this.#txTimeout = opts.transactionTimeoutMs ?? 120_000
+    this.#txTimeout = opts.transactionTimeoutMs ?? 300_000
   }
 
   /** Opens (and migrates) the database. */

@@ -36,10 +36,12 @@ describe('clusters', () => {
     assert.equal(r.body.details.causes[0].message, 'Invalid value: 30000: provided port is not in the valid range. The range of valid ports is 20000-20100')
   })
 
-  it('bad bodies: unknown field, wrong type, bad name, bad CIDR → 422 Status naming the field', async (t) => {
+  it('bad bodies: unknown field → 400 (strict decoding); wrong type, bad name, bad CIDR → 422 naming the field', async (t) => {
     const { api } = await build(t)
     const unknown = await api.post('/api/v1/clusters').send({ metadata: { name: 'x' }, spec: { colour: 'red' } })
-    assert.equal(unknown.status, 422)
+    assert.equal(unknown.status, 400)
+    assert.equal(unknown.body.reason, 'BadRequest')
+    assert.deepEqual(Object.keys(unknown.body), ['kind', 'apiVersion', 'metadata', 'status', 'message', 'reason', 'details', 'code'])
     assert.equal(unknown.body.kind, 'Status')
     assert.equal(unknown.body.details.causes[0].field, 'spec.colour')
     assert.match(unknown.body.message, /unknown field "spec\.colour"/)

@@ -90,3 +90,17 @@ describe('http envelope', () => {
     isStatus(r.body, 400, 'BadRequest')
   })
 })
+
+describe('DELETE bodies', () => {
+  it('accepts DeleteOptions or an empty JSON body, as kubectl sends them', async (t) => {
+    const { api } = await build(t)
+    await newCluster(api, 'c')
+    const S2 = base('c') + '/namespaces/default/services'
+    await api.post(S2).send({ metadata: { name: 'a' }, spec: { ports: [{ port: 80 }] } })
+    await api.post(S2).send({ metadata: { name: 'b' }, spec: { ports: [{ port: 80 }] } })
+    const withOptions = await api.delete(S2 + '/a').send({ kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' })
+    assert.equal(withOptions.status, 200)
+    const empty = await api.delete(S2 + '/b').set('content-type', 'application/json').send('')
+    assert.equal(empty.status, 200)
+  })
+})

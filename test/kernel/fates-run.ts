@@ -14,6 +14,7 @@ import { clusterTopology, clusterRequests, nodeInput } from './random-cluster.ts
 import type { RandomCluster, ClusterRequest } from './random-cluster.ts'
 import { EngineCluster, fateDistribution, fateKey } from './engine-cluster.ts'
 import type { EngineApi } from './engine-cluster.ts'
+import { ProductTracer } from './product-trace.ts'
 import { generateNodeRules, saveView } from '../../src/cluster/kubeproxy/index.ts'
 import type { GenerateInput } from '../../src/cluster/kubeproxy/index.ts'
 
@@ -23,6 +24,10 @@ export interface FateCase {
   kernel: string
   engine: Array<{ key: string, probability: number, path: string[] }>
   agree: boolean
+  /** the product's cluster trace (src/cluster/trace): its outcomes, and whether the kernel's is one of
+   * them; null when the kernel's outcome came from the lab's plain pod bridge (same-node pod → pod
+   * answer without the node's conntrack), which the product deliberately models as a real node does */
+  product: { keys: string[], agree: boolean } | null
 }
 
 export interface BalanceCase {
@@ -80,6 +85,7 @@ export async function runClusterFates (lab: Lab, api: EngineApi, c: RandomCluste
     rulesByNode.set(n.name, saveView(nr, { date: 'X' }))
   }
   const engine = new EngineCluster(api, spec, rulesByNode)
+  const tracer = new ProductTracer(c)
   const cases: FateCase[] = []
   const balance: BalanceCase[] = []
   const reqs = opts.requests ?? clusterRequests(c)
@@ -101,7 +107,13 @@ export async function runClusterFates (lab: Lab, api: EngineApi, c: RandomCluste
     const dist = fateDistribution(engine.fates(req))
     const engineList = [...dist.entries()].map(([key, v]) => ({ key, probability: v.probability, path: v.example.path }))
     const k = kernelKey(results[i])
-    cases.push({ what: req.what, request: req, kernel: k, engine: engineList, agree: dist.has(k) })
+    const viaBridge = engineList.some(e => e.key === k && e.path.some(x => x.includes('answers over the bridge')))
+    let product: FateCase['product'] = null
+    if (!viaBridge) {
+      const pf = tracer.fates(req)
+      product = { keys: [...pf.keys()], agree: pf.has(k) }
+    }
+    cases.push({ what: req.what, request: req, kernel: k, engine: engineList, agree: dist.has(k), product })
     const oks = engineList.filter(e => e.key.startsWith('ok '))
     const svc = c.services.find(s => req.what.includes(`${s.metadata.namespace ?? 'default'}/${s.metadata.name}:`))
     const sticky = svc?.spec.sessionAffinity === 'ClientIP'
@@ -129,6 +141,7 @@ export async function runClusterFates (lab: Lab, api: EngineApi, c: RandomCluste
 }
 
 export function describeCase (c: FateCase): string {
-  return `${c.what}: kernel ${c.kernel}; engine ${c.engine.map(e => `${e.key} (p=${e.probability.toFixed(4)})`).join(' | ')}\n    engine path: ${c.engine[0]?.path.join(' → ') ?? ''}`
+  return `${c.what}: kernel ${c.kernel}; engine ${c.engine.map(e => `${e.key} (p=${e.probability.toFixed(4)})`).join(' | ')}\n    engine path: ${c.engine[0]?.path.join(' → ') ?? ''}` +
+    (c.product !== null ? `\n    product cluster trace: ${c.product.keys.join(' | ')}` : '')
 }
 

@@ -51,8 +51,14 @@ export function demoCluster (): RandomCluster {
 function report (r: FateReport): string[] {
   return [
     ...r.cases.filter(c => !c.agree).map(describeCase),
+    ...r.cases.filter(c => c.agree && c.product !== null && !c.product.agree).map(c => `product cluster trace: ${describeCase(c)}`),
     ...r.balance.filter(b => !b.ok).map(b => `balance ${b.what}: ${b.reason ?? ''} observed ${JSON.stringify(b.observed)} expected ${JSON.stringify(b.expected)}`)
   ]
+}
+
+function productLine (r: FateReport): string {
+  const cmp = r.cases.filter(c => c.product !== null)
+  return `${cmp.filter(c => c.product!.agree).length}/${cmp.length} (${r.cases.length - cmp.length} same-node bridge cases not comparable)`
 }
 
 describe('kernel: packet fates equal the engine\'s predictions', { skip: skip ?? false }, () => {
@@ -104,7 +110,7 @@ describe('kernel: packet fates equal the engine\'s predictions', { skip: skip ??
     if (typeof api === 'string') return t.skip(api)
     const c = demoCluster()
     const r = await withLab(async lab => await runClusterFates(lab, api, c, { balanceN: 60, maxBalance: 2 }))
-    t.diagnostic(`demo fates agreeing: ${r.cases.filter(x => x.agree).length}/${r.cases.length}; balancing checks ${r.balance.filter(b => b.ok).length}/${r.balance.length}`)
+    t.diagnostic(`demo fates agreeing: ${r.cases.filter(x => x.agree).length}/${r.cases.length}; product cluster trace ${productLine(r)}; balancing checks ${r.balance.filter(b => b.ok).length}/${r.balance.length}`)
     assert.deepEqual(report(r), [])
     // the seed's NodePort must have been balance-tested over exactly three pods with p = 1/3 (quantised)
     const np = r.balance.find(b => b.what.includes('NodePort'))
@@ -119,7 +125,7 @@ describe('kernel: packet fates equal the engine\'s predictions', { skip: skip ??
       if (typeof api === 'string') return t.skip(api)
       const c = randomCluster(seed)
       const r = await withLab(async lab => await runClusterFates(lab, api, c, { maxBalance: 1 }))
-      t.diagnostic(`seed ${seed} (${c.settings.kubeProxy.profile}, ${c.nodes.length} nodes): fates agreeing ${r.cases.filter(x => x.agree).length}/${r.cases.length}; balancing ${r.balance.filter(b => b.ok).length}/${r.balance.length}`)
+      t.diagnostic(`seed ${seed} (${c.settings.kubeProxy.profile}, ${c.nodes.length} nodes): fates agreeing ${r.cases.filter(x => x.agree).length}/${r.cases.length}; product cluster trace ${productLine(r)}; balancing ${r.balance.filter(b => b.ok).length}/${r.balance.length}`)
       assert.deepEqual(report(r), [], `reproduce: npx tsx scripts/kernel-diff.ts --mode fates --seed ${seed} --cases 1`)
     })
   }

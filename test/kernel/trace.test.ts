@@ -6,6 +6,9 @@
  * policy, verdict) with the packet header of each base-chain traversal must equal the engine's trace
  * of the same packet (nf_tables backend). Ids, MACs, lengths and handles aside; the port a
  * `--random-fully` MASQUERADE picks is random on both sides and is mapped kernel → engine.
+ * Then the same on generated node rulesets (random clusters programmed as kube-proxy would, with a raw
+ * table tracing SYN packets) for every node a request crosses; the engine runs in `all` mode and the
+ * branch that took the kernel's statistic choices is compared (trace-run.ts).
  */
 import { test, describe, before } from 'node:test'
 import assert from 'node:assert/strict'

@@ -113,6 +113,8 @@ const RULE_ERRORS: Array<[TableName, string, string]> = [
   ['filter', '-m limit --limit 3/x -j ACCEPT', 'bad rate "3/x"\''],
   ['filter', '-m limit --limit 3/min -m conntrack --ctst NEW -j ACCEPT', 'unknown option "--ctst"'],
   ['filter', '-s 1.2.3.4/255.255.255 -j ACCEPT', 'invalid mask `255.255.255\' specified'],
+  ['filter', '-A OUTPUT -m addrtype --src-type LOCAL --limit-iface-in -j ACCEPT', 'RULE_APPEND failed (Invalid argument): rule in chain OUTPUT'],
+  ['filter', '-A INPUT -m addrtype --src-type LOCAL --limit-iface-out -j ACCEPT', 'RULE_APPEND failed (Invalid argument): rule in chain INPUT'],
   ['mangle', '-j REJECT', 'RULE_APPEND failed (Invalid argument): rule in chain X'],
   // option names resolve to the most recently loaded module that has them (kernel harness finding K3)
   ['filter', '-m mark --mark 0xff/0x4000 -m connmark --mark 0xff -m mark --mark 1 -j RETURN', 'connmark: option "--mark" can only be used once.'],

@@ -7,6 +7,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import mercurius from 'mercurius'
 import { SDL } from './schema.ts'
 import { resolvers, scalars, unionTypes } from './resolvers.ts'
+import { guardResolvers } from '../graphql-auth.ts'
 import { loaders } from './loaders.ts'
 import { buildContext } from './context.ts'
 import { defaultLimits, limitsRule, type QueryLimits } from './limits.ts'
@@ -21,7 +22,7 @@ const graphql: FastifyPluginAsyncTypebox<GraphQLPluginOptions> = async (app, opt
   const limits: QueryLimits = { ...defaultLimits(), ...opts.limits }
   await app.register(mercurius, {
     schema: SDL,
-    resolvers: { ...resolvers, ...unionTypes, ...scalars } as never,
+    resolvers: { ...guardResolvers(resolvers), ...unionTypes, ...scalars } as never,
     loaders,
     context: buildContext(app.store, limits) as never,
     path: '/graphql',

@@ -1,7 +1,8 @@
 /** /api/v1/clusters: create, list, get, delete virtual clusters. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { createCluster, deleteCluster, getCluster, listClusters, CLUSTER_API_VERSION, type ClusterInput } from '../../cluster/actions/clusters.ts'
+import { issueTokensTx } from '../../store/tokens.ts'
+import { clusterObject, createClusterTx, deleteCluster, getCluster, listClusters, CLUSTER_API_VERSION, type ClusterInput } from '../../cluster/actions/clusters.ts'
 import { ClusterParams, errors, ok } from './shared.ts'
 
 const clusters: FastifyPluginAsyncTypebox = async (app) => {
@@ -10,14 +11,19 @@ const clusters: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'createCluster',
       tags: ['clusters'],
-      description: 'Creates a virtual cluster. Defaults: serviceCIDR 10.96.0.0/12, clusterCIDR 10.244.0.0/16, nodePortRange 30000-32767, kube-proxy profile current. Unknown fields are rejected.',
+      description: 'Creates a virtual cluster (needs the admin token when access control is on; the answer then carries `tokens.readWrite` and `tokens.readOnly`, shown once). Defaults: serviceCIDR 10.96.0.0/12, clusterCIDR 10.244.0.0/16, nodePortRange 30000-32767, kube-proxy profile current. Unknown fields are rejected.',
       consumes: ['application/json', 'application/yaml'],
       body: Type.Ref('ClusterCreate'),
-      response: { 201: ok('Cluster', 'the created cluster'), ...errors(400, 409, 413, 415, 422) }
+      response: { 201: ok('Cluster', 'the created cluster'), ...errors(400, 401, 403, 409, 413, 415, 422) }
     }
   }, async (req, reply) => {
     reply.code(201)
-    return await createCluster(app.store, req.body as ClusterInput)
+    // the cluster and its tokens in one transaction; the tokens are shown once, when access control is on
+    const { rec, tokens } = await app.store.write(async ctx => {
+      const rec = await createClusterTx(ctx, req.body as ClusterInput)
+      return { rec, tokens: await issueTokensTx(ctx.repo, rec.id) }
+    })
+    return app.auth.enabled ? { ...clusterObject(rec), tokens } : clusterObject(rec)
   })
 
   app.get('/clusters', {

@@ -15,6 +15,7 @@ import traces from './traces.ts'
 import graphql from '../graphql/plugin.ts'
 import netfilter from './netfilter.ts'
 import iptables from './iptables.ts'
+import tokens from './tokens.ts'
 
 export interface RouteEntry {
   name: string
@@ -40,5 +41,7 @@ export const ROUTES: RouteEntry[] = [
   // iptables views per node, traces:  { name: 'iptables', plugin: ..., prefix: CLUSTER_PREFIX }
   { name: 'iptables', plugin: iptables, prefix: CLUSTER_PREFIX },
   // GraphQL (mercurius):  { name: 'graphql', plugin: ... }
-  { name: 'graphql', plugin: graphql }
+  { name: 'graphql', plugin: graphql },
+  // cluster token rotation (src/api/auth.ts)
+  { name: 'tokens', plugin: tokens, prefix: CLUSTER_PREFIX }
 ]

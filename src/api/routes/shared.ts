@@ -8,6 +8,8 @@ export const NsNameParams = Type.Object({ cluster: Type.String({ description: 'c
 
 const ERROR_TEXT: Record<number, string> = {
   400: 'BadRequest: malformed JSON/YAML (with line and column), mismatched name or namespace',
+  401: 'Unauthorized: missing or invalid bearer token (only when the server has an admin token)',
+  403: 'Forbidden: a read-only token on a write, or a cluster token on an admin operation',
   404: 'NotFound',
   409: 'AlreadyExists, or Conflict (stale metadata.resourceVersion)',
   413: 'RequestEntityTooLarge',

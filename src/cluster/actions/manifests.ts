@@ -73,15 +73,10 @@ async function applyOne (ctx: WriteContext, cluster: ClusterRecord, m: ManifestO
     if (kind === 'Pod') return { object: await createPodTx(ctx, cluster, namespace ?? 'default', obj), created: true }
     return { object: await createServiceTx(ctx, cluster, namespace ?? 'default', obj), created: true }
   }
-  const exists = kind === 'Node'
-    ? await ctx.repo.findNode(cluster.id, name) != null
-    : kind === 'Pod'
-      ? await ctx.repo.findPod(cluster.id, namespace ?? 'default', name) != null
-      : await ctx.repo.findService(cluster.id, namespace ?? 'default', name) != null
-  if (!exists) delete meta.resourceVersion
-  if (kind === 'Node') return await replaceNodeTx(ctx, cluster, name, obj)
-  if (kind === 'Pod') return await replacePodTx(ctx, cluster, namespace ?? 'default', name, obj)
-  return await replaceServiceTx(ctx, cluster, namespace ?? 'default', name, obj)
+  const opts = { createIgnoresResourceVersion: true }
+  if (kind === 'Node') return await replaceNodeTx(ctx, cluster, name, obj, opts)
+  if (kind === 'Pod') return await replacePodTx(ctx, cluster, namespace ?? 'default', name, obj, opts)
+  return await replaceServiceTx(ctx, cluster, namespace ?? 'default', name, obj, opts)
 }
 
 /** Applies documents inside an open write (for composing, e.g. the demo seeding). */

@@ -4,7 +4,7 @@ import type { ClusterRecord, Store, WriteContext } from '../../store/index.ts'
 import { UniqueViolation } from '../../store/index.ts'
 import { alreadyExists, badRequest, conflict, decodeNode, defaultNode, invalid, nextPodCIDR, notFound, validateNode, validateNodeUpdate, type FieldError } from './domain.ts'
 import { checkKind, requireCluster, sentResourceVersion, settleName, settleNamespace, stampCreate, uniqueErrors } from './common.ts'
-import type { WriteOutcome } from './services.ts'
+import type { ReplaceOptions, WriteOutcome } from './services.ts'
 
 function decode (input: unknown): Node {
   checkKind(input, 'Node')
@@ -64,13 +64,14 @@ export async function createNodeTx (ctx: WriteContext, cluster: ClusterRecord, i
 }
 
 /** PUT with resourceVersion optimistic concurrency; podCIDR is kept when the body omits it. */
-export async function replaceNodeTx (ctx: WriteContext, cluster: ClusterRecord, name: string, input: unknown): Promise<WriteOutcome<Node>> {
+export async function replaceNodeTx (ctx: WriteContext, cluster: ClusterRecord, name: string, input: unknown, opts: ReplaceOptions = {}): Promise<WriteOutcome<Node>> {
   const node = decode(input)
   settleName(node.metadata, name)
   const old = await ctx.repo.findNode(cluster.id, name)
   const sent = sentResourceVersion(node.metadata)
   if (old == null) {
-    if (sent !== undefined) throw notFound('nodes', name)
+    if (sent !== undefined && opts.createIgnoresResourceVersion !== true) throw notFound('nodes', name)
+    delete node.metadata.resourceVersion
     return { object: await insertNode(ctx, cluster, node), created: true }
   }
   if (sent !== undefined && sent !== String(old.resourceVersion)) throw conflict('nodes', name)

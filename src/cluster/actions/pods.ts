@@ -8,7 +8,7 @@ import type { ClusterRecord, Store, WriteContext } from '../../store/index.ts'
 import { UniqueViolation } from '../../store/index.ts'
 import { alreadyExists, badRequest, conflict, decodePod, defaultPod, invalid, nextPodIP, notFound, validatePod, validatePodUpdate, type FieldError } from './domain.ts'
 import { checkKind, requireCluster, sentResourceVersion, settleName, settleNamespace, stampCreate, uniqueErrors } from './common.ts'
-import type { WriteOutcome } from './services.ts'
+import type { ReplaceOptions, WriteOutcome } from './services.ts'
 
 function decode (input: unknown, namespace: string): Pod {
   checkKind(input, 'Pod')
@@ -101,13 +101,14 @@ export async function createPodTx (ctx: WriteContext, cluster: ClusterRecord, na
 }
 
 /** PUT with resourceVersion optimistic concurrency; the pod keeps its IP unless it moves node. */
-export async function replacePodTx (ctx: WriteContext, cluster: ClusterRecord, namespace: string, name: string, input: unknown): Promise<WriteOutcome<Pod>> {
+export async function replacePodTx (ctx: WriteContext, cluster: ClusterRecord, namespace: string, name: string, input: unknown, opts: ReplaceOptions = {}): Promise<WriteOutcome<Pod>> {
   const pod = decode(input, namespace)
   settleName(pod.metadata, name)
   const old = await ctx.repo.findPod(cluster.id, namespace, name)
   const sent = sentResourceVersion(pod.metadata)
   if (old == null) {
-    if (sent !== undefined) throw notFound('pods', name)
+    if (sent !== undefined && opts.createIgnoresResourceVersion !== true) throw notFound('pods', name)
+    delete pod.metadata.resourceVersion
     return { object: await insertPod(ctx, cluster, namespace, pod), created: true }
   }
   if (sent !== undefined && sent !== String(old.resourceVersion)) throw conflict('pods', name)

@@ -15,6 +15,11 @@ import { checkKind, env, requireCluster, sentResourceVersion, settleName, settle
 
 export type WriteOutcome<T> = { object: T, created: boolean }
 
+export interface ReplaceOptions {
+  /** apply semantics: a resourceVersion on an object that does not exist yet is ignored (not a 404) */
+  createIgnoresResourceVersion?: boolean
+}
+
 function decode (input: unknown, namespace: string): Service {
   checkKind(input, 'Service')
   const svc = defaultService(decodeService(input))
@@ -79,14 +84,15 @@ async function insertService (ctx: WriteContext, cluster: ClusterRecord, namespa
  * PUT. A stale `metadata.resourceVersion` is a 409 Conflict; none means last write wins; a missing
  * Service is created (Services allow create-on-update).
  */
-export async function replaceServiceTx (ctx: WriteContext, cluster: ClusterRecord, namespace: string, name: string, input: unknown): Promise<WriteOutcome<Service>> {
+export async function replaceServiceTx (ctx: WriteContext, cluster: ClusterRecord, namespace: string, name: string, input: unknown, opts: ReplaceOptions = {}): Promise<WriteOutcome<Service>> {
   const { repo } = ctx
   const svc = decode(input, namespace)
   settleName(svc.metadata, name)
   const old = await repo.findService(cluster.id, namespace, name)
   const sent = sentResourceVersion(svc.metadata)
   if (old == null) {
-    if (sent !== undefined) throw notFound('services', name)
+    if (sent !== undefined && opts.createIgnoresResourceVersion !== true) throw notFound('services', name)
+    delete svc.metadata.resourceVersion
     return { object: await insertService(ctx, cluster, namespace, svc), created: true }
   }
   if (sent !== undefined && sent !== String(old.resourceVersion)) throw conflict('services', name)

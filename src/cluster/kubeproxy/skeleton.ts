@@ -140,7 +140,7 @@ function nodePortsTail (cfg: ProxierConfig, legacy: boolean): RuleRecord[] {
     const ip = parseIP(a)
     if (ip == null || ip.family !== cfg.family) continue
     if (!cidrs.some(c => cidrContains(c, ip))) continue
-    if (isLoopback(ip) && (cfg.family === 'IPv6' || !cfg.localhostNodePorts)) continue
+    if (!legacy && isLoopback(ip) && (cfg.family === 'IPv6' || !cfg.localhostNodePorts)) continue
     const d = legacy ? (cfg.family === 'IPv4' ? `${ip.canonical}/32` : `${ip.canonical}/128`) : ip.canonical
     out.push(rule('nat', 'KUBE-SERVICES', [...c, '-d', d, '-j', 'KUBE-NODEPORTS'],
       { origin: 'kube-proxy', field: 'kubeProxy.nodePortAddresses', note: `node ports on ${ip.canonical} (inside --nodeport-addresses)` }))

@@ -1,7 +1,7 @@
 /** addrtype match (revision 1): `[!] --src-type T[,T]`, `[!] --dst-type ...`, `--limit-iface-in|out`. */
 
 import type { Inv, Match } from '../model.ts'
-import { defineExt, opt, type ParseEnv } from './ext.ts'
+import { defineExt, kernelRefuses, opt, type ParseEnv } from './ext.ts'
 
 /** Route types in bit order (bit i = 1 << RTN_i); saved in this order. */
 export const ADDR_TYPES = ['UNSPEC', 'UNICAST', 'LOCAL', 'BROADCAST', 'ANYCAST', 'MULTICAST', 'BLACKHOLE',
@@ -41,8 +41,9 @@ export const addrtypeMatch = defineExt({
   finish (s: S, env): Match {
     if (s.srcType === undefined && s.dstType === undefined) return env.fail('addrtype: you must specify --src-type or --dst-type')
     if (s.limitIfaceIn === true && s.limitIfaceOut === true) return env.fail('addrtype: you can\'t specify both --limit-iface-in and --limit-iface-out')
-    if (s.limitIfaceIn === true && OUT_HOOKS.has(env.chain)) return env.fail(`addrtype: --limit-iface-in cannot be used in ${env.chain}`)
-    if (s.limitIfaceOut === true && IN_HOOKS.has(env.chain)) return env.fail(`addrtype: --limit-iface-out cannot be used in ${env.chain}`)
+    // refused by the kernel in these built-in chains (user chains reached from them are accepted) [exp]
+    if (s.limitIfaceIn === true && OUT_HOOKS.has(env.chain)) return kernelRefuses(env)
+    if (s.limitIfaceOut === true && IN_HOOKS.has(env.chain)) return kernelRefuses(env)
     return { kind: 'addrtype', ...s }
   }
 })

@@ -174,56 +174,74 @@ const TARGET_HOOKS: Record<string, string[]> = {
   REJECT: ['INPUT', 'FORWARD', 'OUTPUT']
 }
 
-function hookProblem (r: Rule, hook: string): boolean {
-  const tg = r.target
-  if (tg !== null) {
-    const ok = TARGET_HOOKS[tg.kind]
-    if (ok !== undefined && !ok.includes(hook)) return true
-  }
-  for (const m of r.matches) {
-    if (m.kind !== 'addrtype') continue
-    if (m.limitIfaceIn === true && (hook === 'OUTPUT' || hook === 'POSTROUTING')) return true
-    if (m.limitIfaceOut === true && (hook === 'PREROUTING' || hook === 'INPUT')) return true
-  }
-  return false
-}
-
 interface GraphProblem { errno: string }
+
+const HOOK_BITS: Record<string, number> = { PREROUTING: 1, INPUT: 2, FORWARD: 4, OUTPUT: 8, POSTROUTING: 16 }
 
 /**
  * Validate the chain graph the way nf_tables does from every base chain, using only rules from
  * lines ≤ `upTo` (rules without a line always count): jump/goto cycles and nesting deeper than 16
  * ("Too many links"), and hook-restricted targets reached from a wrong hook ("Invalid argument").
- * Iterative; a chain is explored again only when reached deeper than before or from a new hook.
+ * Linear: one iterative DFS (cycles + post-order), heights bottom-up, hook masks top-down.
  */
 function graphProblem (t: Table, upTo: number): GraphProblem | null {
   const counts = (r: Rule): boolean => r.pos === undefined || r.pos.line <= upTo
+  const state = new Map<string, number>() // 1 = on the DFS path, 2 = done
+  const post: Chain[] = []
   for (const root of t.chains.values()) {
-    if (!root.builtin) continue
-    const hook = root.name
-    const best = new Map<string, number>()
-    const onPath = new Set<string>([root.name])
+    if (!root.builtin || state.has(root.name)) continue
     const stack: Array<{ chain: Chain, next: number }> = [{ chain: root, next: 0 }]
+    state.set(root.name, 1)
     while (stack.length > 0) {
       const top = stack[stack.length - 1]
       if (top.next >= top.chain.rules.length) {
-        onPath.delete(top.chain.name)
+        state.set(top.chain.name, 2)
+        post.push(top.chain)
         stack.pop()
         continue
       }
       const r = top.chain.rules[top.next++]
-      if (!counts(r)) continue
-      if (stack.length > 1 && hookProblem(r, hook)) return { errno: 'Invalid argument' }
       const tg = r.target
-      if (tg === null || (tg.kind !== 'jump' && tg.kind !== 'goto')) continue
+      if (tg === null || (tg.kind !== 'jump' && tg.kind !== 'goto') || !counts(r)) continue
       const next = t.chains.get(tg.chain)
       if (next === undefined) continue
-      const depth = stack.length
-      if (onPath.has(next.name) || depth >= MAX_JUMP_DEPTH) return { errno: 'Too many links' }
-      if ((best.get(next.name) ?? -1) >= depth) continue
-      best.set(next.name, depth)
-      onPath.add(next.name)
-      stack.push({ chain: next, next: 0 })
+      const st = state.get(next.name)
+      if (st === 1) return { errno: 'Too many links' }
+      if (st === undefined) {
+        state.set(next.name, 1)
+        stack.push({ chain: next, next: 0 })
+      }
+    }
+  }
+  // heights (longest jump path below a chain), children first
+  const height = new Map<string, number>()
+  for (const c of post) {
+    let h = 0
+    for (const r of c.rules) {
+      const tg = r.target
+      if (tg === null || (tg.kind !== 'jump' && tg.kind !== 'goto') || !counts(r)) continue
+      const hh = height.get(tg.chain)
+      if (hh !== undefined && hh + 1 > h) h = hh + 1
+    }
+    height.set(c.name, h)
+    if (c.builtin && h >= MAX_JUMP_DEPTH) return { errno: 'Too many links' }
+  }
+  // hooks reaching each chain, parents first
+  const mask = new Map<string, number>()
+  for (let k = post.length - 1; k >= 0; k--) {
+    const c = post[k]
+    const m = c.builtin ? (HOOK_BITS[c.name] ?? 0) : (mask.get(c.name) ?? 0)
+    for (const r of c.rules) {
+      if (!counts(r)) continue
+      const tg = r.target
+      if (tg === null) continue
+      if (!c.builtin) {
+        const ok = TARGET_HOOKS[tg.kind]
+        if (ok !== undefined) {
+          for (const h of Object.keys(HOOK_BITS)) if ((m & HOOK_BITS[h]) !== 0 && !ok.includes(h)) return { errno: 'Invalid argument' }
+        }
+      }
+      if (tg.kind === 'jump' || tg.kind === 'goto') mask.set(tg.chain, (mask.get(tg.chain) ?? 0) | m)
     }
   }
   return null
