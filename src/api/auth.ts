@@ -18,7 +18,7 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import { timingSafeEqual, createHash } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { notFound, statusError, type StatusError } from '../cluster/errors.ts'
+import { StatusError, notFound, statusError } from '../cluster/errors.ts'
 import { findTokenOwner, hashToken, type TokenRole } from '../store/tokens.ts'
 
 export type Principal =
@@ -145,7 +145,18 @@ async function authPlugin (app: FastifyInstance, opts: AuthOptions): Promise<voi
     return p
   }
 
-  app.addHook('onRequest', async (req) => {
+  // Rejections are answered here (not thrown) so that plugins with their own error handler
+  // (mercurius) answer the same Status with the same HTTP code.
+  app.addHook('onRequest', async (req, reply) => {
+    try {
+      await authorize(req)
+    } catch (e) {
+      if (!(e instanceof StatusError)) throw e
+      return await reply.code(e.status.code).type('application/json').send(e.status)
+    }
+  })
+
+  async function authorize (req: FastifyRequest): Promise<void> {
     req.principal = await principalOf(req)
     if (!enabled) return
     const url = req.routeOptions.url
@@ -162,7 +173,7 @@ async function authPlugin (app: FastifyInstance, opts: AuthOptions): Promise<voi
       return
     }
     checkAuthenticated(req.principal)
-  })
+  }
 }
 
 export const auth = fp(authPlugin, { name: 'kubenetsim-auth', dependencies: [] })

@@ -96,7 +96,7 @@ async function limitsPlugin (app: FastifyInstance, l: RequestLimits): Promise<vo
     app.addHook('onRequest', async (req, reply) => {
       const timer = setTimeout(() => {
         if (reply.sent || reply.raw.headersSent) return
-        const s = statusError(503, 'ServiceUnavailable', `the request did not complete within ${l.requestTimeoutMs} ms`).status
+        const s = statusError(503, 'ServiceUnavailable', `the request did not complete within ${l.requestTimeoutMs} ms (a write may still complete; read before retrying)`).status
         reply.code(503).header('retry-after', '1').type('application/json').send(s)
       }, l.requestTimeoutMs)
       timer.unref()

@@ -5,13 +5,14 @@
  * rules on every node). Rules are rendered per node through an incremental cache keyed by the
  * cluster generation.
  */
+import { Readable } from 'node:stream'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type, type TSchema } from 'typebox'
 import { clusterSnapshot, endpointSlicesOf, getNode, getService } from '../../cluster/actions/index.ts'
 import { memo, type ClusterSnapshot } from '../../store/index.ts'
 import type { Node } from '../../cluster/model.ts'
 import {
-  KubeProxyRulesCache, jsonView, restoreView, saveLine, saveView, serviceRules, sortedView,
+  KubeProxyRulesCache, jsonView, restoreView, saveLine, saveView, saveViewChunks, serviceRules, sortedView,
   type NodeRules, type ViewFilter
 } from '../../cluster/kubeproxy/index.ts'
 import { errors, NamedClusterParams, NsNameParams } from './shared.ts'
@@ -136,6 +137,10 @@ const iptables: FastifyPluginAsyncTypebox = async (app) => {
     reply.type('text/plain; charset=utf-8')
     if (format === 'restore') return restoreView(nr, filter)
     if (format === 'sorted') return sortedView(nr, filter)
+    if (q.table == null && q.chain == null && q.service == null) {
+      // the whole node: stream the cached pieces instead of joining tens of MB
+      return await reply.send(Readable.from(saveViewChunks(nr, new Date(), cacheOf(snap)), { objectMode: false }))
+    }
     return saveView(nr, { filter }, cacheOf(snap))
   })
 

@@ -70,6 +70,12 @@ export function saveView (nr: NodeRules, opts: SaveOptions = {}, cache?: KubePro
   return out.join('')
 }
 
+/** The unfiltered save view as pieces (join or stream them); cheap to produce after a change. */
+export function saveViewChunks (nr: NodeRules, date?: Date | string, cache?: KubeProxyRulesCache): string[] {
+  const composer = cache != null ? cache.composer(nr.node) : new SaveComposer()
+  return composer.chunks(nr, dateText(date))
+}
+
 /** The same view produced by the engine: parse the node document with parseRuleset, render with renderRuleset/renderRule. */
 export function saveViewEngine (nr: NodeRules, opts: SaveOptions = {}): string {
   const f = opts.filter ?? {}

@@ -1,1 +1,0 @@
-import { parseRuleset, renderRuleset, NetfilterError, formatProbability, quantizeProbability, renderRule } from '../src/netfilter/index.ts'; console.log(typeof parseRuleset, typeof renderRuleset, typeof NetfilterError, formatProbability(quantizeProbability(1/3)), typeof renderRule)
