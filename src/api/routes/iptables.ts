@@ -139,7 +139,7 @@ const iptables: FastifyPluginAsyncTypebox = async (app) => {
     if (format === 'sorted') return sortedView(nr, filter)
     if (q.table == null && q.chain == null && q.service == null) {
       // the whole node: stream the cached pieces instead of joining tens of MB
-      return await reply.send(Readable.from(saveViewChunks(nr, new Date(), cacheOf(snap)), { objectMode: false }))
+      return await reply.send(Readable.from(saveViewChunks(nr, new Date(), cacheOf(snap)), { objectMode: false }) as unknown as string)
     }
     return saveView(nr, { filter }, cacheOf(snap))
   })

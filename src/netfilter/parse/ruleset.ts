@@ -84,7 +84,13 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
         const name = tokens[0] ?? ''
         if (!TABLES.has(name as TableName)) fail('E_UNKNOWN_TABLE', `table name '${name}' invalid`, lineNo, 2, name)
         const existing = tables.get(name as TableName)
-        cur = opts.noflush === true && existing !== undefined ? copyTable(existing) : emptyTable(name as TableName)
+        if (opts.noflush === true && existing !== undefined) cur = copyTable(existing)
+        else {
+          // A fresh table's built-in chains exist for iptables-save, but iptables-nft only hooks those
+          // that get declared, a rule or a policy (seen on the real kernel): mark them undeclared.
+          cur = emptyTable(name as TableName)
+          for (const c of cur.chains.values()) c.declared = false
+        }
         blockHasJumps = false
         blockLines = 0
         continue
@@ -315,7 +321,7 @@ function chainLine (t: Table, line: string, lineNo: number, opts: ParseOptions):
   const existing = t.chains.get(name)
   if (existing?.builtin === true) {
     if (policy !== '-' && policy !== 'ACCEPT' && policy !== 'DROP') fail('E_CHAIN', 'Bad policy name.', lineNo, undefined, policy)
-    const c: Chain = { ...existing }
+    const c: Chain = { ...existing, declared: true }
     if (policy !== '-') c.policy = policy
     if (counters !== undefined) c.counters = counters
     t.chains.set(name, c)
@@ -444,7 +450,7 @@ function applyCommand (t: Table, cmd: ParsedCommand, lineNo: number): void {
       if (c === undefined || !c.builtin) fail('E_CHAIN', 'Bad built-in chain name.', lineNo, col, cmd.chain)
       const p = cmd.arg2
       if (p !== 'ACCEPT' && p !== 'DROP') fail('E_CHAIN', 'Bad policy name.', lineNo, col, p)
-      t.chains.set(c.name, { ...c, policy: p })
+      t.chains.set(c.name, { ...c, policy: p, declared: true })
       return
     }
     case 'E': {
