@@ -7,13 +7,27 @@
  * not at all, and the database passes `PRAGMA integrity_check` in WAL mode.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Database from 'better-sqlite3'
+import { Store } from '../src/store/index.ts'
 
 const ROOT = join(import.meta.dirname, '..')
+
+let template: string | undefined
+
+/** A migrated empty database to copy (migrating costs the wasm engine's start, once per process). */
+export async function migratedCopy (path: string): Promise<void> {
+  if (template === undefined || !existsSync(template)) {
+    const t = join(mkdtempSync(join(tmpdir(), 'kubenetsim-crash-template-')), 'template.db')
+    const store = await Store.open({ databaseUrl: 'file:' + t })
+    await store.close()
+    template = t
+  }
+  copyFileSync(template, path)
+}
 
 export interface Server { child: ChildProcess, base: string, output: () => string }
 
@@ -119,6 +133,7 @@ export async function crashRound (count: number, killAfterMs: number, port: numb
   const dbPath = join(dir, 'crash.db')
   const url = 'file:' + dbPath
   try {
+    await migratedCopy(dbPath)
     let s = await startServer(url, port)
     const mk = await fetch(s.base + '/api/v1/clusters', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ metadata: { name: 'c' } }) })
     if (mk.status !== 201) throw new Error(`create cluster: ${mk.status}`)

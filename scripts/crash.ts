@@ -1,7 +1,7 @@
 // Crash-safety run: SIGKILL the server during a big manifest apply, restart, check invariants.
 // Usage: npx tsx scripts/crash.ts [services=2000] [rounds=5] [port=18431]
 // Kill delays spread over the apply time measured in a first, uninterrupted run.
-import { crashRound, manifest, startServer, waitExit } from './crash-lib.ts'
+import { crashRound, manifest, migratedCopy, startServer, waitExit } from './crash-lib.ts'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,6 +12,7 @@ const port = Number(process.argv[4] ?? 18431)
 
 // how long one apply takes, uninterrupted
 const dir = mkdtempSync(join(tmpdir(), 'kubenetsim-crash-'))
+await migratedCopy(join(dir, 'm.db'))
 const s = await startServer('file:' + join(dir, 'm.db'), port)
 await fetch(s.base + '/api/v1/clusters', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ metadata: { name: 'c' } }) })
 const t0 = Date.now()

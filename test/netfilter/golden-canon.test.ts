@@ -6,10 +6,11 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseRuleset, renderRuleset, NetfilterError } from '../../src/netfilter/index.ts'
 import { stripHeaders } from './helpers.ts'
+import { sharedPath } from '../shared-dir.ts'
 
-const TRACES = '/work/shared/conformance/kernel-traces'
-const KUBE = '/work/shared/conformance/kube-proxy'
-const SEED = '/work/shared/seeds/000_844a5e9d67528aef.txt'
+const TRACES = sharedPath('conformance/kernel-traces')
+const KUBE = sharedPath('conformance/kube-proxy')
+const SEED = sharedPath('seeds/000_844a5e9d67528aef.txt')
 
 for (const f of readdirSync(TRACES).filter(n => n.endsWith('.rules'))) {
   test(`golden ${f} → nft save output, byte for byte`, () => {

@@ -1,4 +1,4 @@
-// Helpers for replaying the kernel TRACE captures in /work/shared/conformance/kernel-traces.
+// Helpers for replaying the kernel TRACE captures in shared/conformance/kernel-traces.
 import { readFileSync, existsSync } from 'node:fs'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -7,7 +7,6 @@ const here = dirname(fileURLToPath(import.meta.url))
 const candidates = [
   process.env.KERNEL_TRACES_DIR,
   join(here, '../../../shared/conformance/kernel-traces'),
-  '/work/shared/conformance/kernel-traces'
 ].filter((x): x is string => x !== undefined)
 
 export const TRACE_DIR = candidates.find(d => existsSync(join(d, 'rules.txt'))) ?? candidates[candidates.length - 1]

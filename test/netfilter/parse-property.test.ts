@@ -5,6 +5,7 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import fc from 'fast-check'
 import { parseRuleset, renderRuleset, NetfilterError } from '../../src/netfilter/index.ts'
+import { sharedPath } from '../shared-dir.ts'
 
 const quote = (s: string): string => '"' + s.replace(/[\\"]/g, c => '\\' + c) + '"'
 const octet = fc.integer({ min: 0, max: 255 })
@@ -84,9 +85,9 @@ test('render(parse(render(parse(x)))) === render(parse(x)) for generated ruleset
 })
 
 const seeds = [
-  '/work/shared/conformance/kernel-traces/canon.rules',
-  '/work/shared/conformance/kernel-traces/canon2.rules',
-  '/work/shared/conformance/kube-proxy/kube-proxy-expected-TestOverallIPTablesRules.txt'
+  sharedPath('conformance/kernel-traces/canon.rules'),
+  sharedPath('conformance/kernel-traces/canon2.rules'),
+  sharedPath('conformance/kube-proxy/kube-proxy-expected-TestOverallIPTablesRules.txt')
 ].map(f => readFileSync(f, 'utf8'))
 
 function onlyNetfilterErrors (input: string): void {

@@ -60,6 +60,12 @@ const NAT_HOOK_MANIP: Partial<Record<HookName, Manip>> = { PREROUTING: 'DST', OU
 
 type TargetResult = { k: 'continue' } | { k: 'accept' } | { k: 'drop', reason?: string } | { k: 'reject', with: string } | { k: 'queue' } | { k: 'unknown', reason: string }
 
+// shared immutable results (no allocation per rule in the hot loop)
+const CONTINUE: TargetResult = Object.freeze({ k: 'continue' as const })
+const ACCEPT_T: TargetResult = Object.freeze({ k: 'accept' as const })
+const QUEUE_T: TargetResult = Object.freeze({ k: 'queue' as const })
+const ACCEPT_V: TableVerdict = Object.freeze({ v: 'ACCEPT' as const })
+
 function hexm (v: number): string { return '0x' + (v >>> 0).toString(16) }
 
 /** Run an extension (non-standard) target. */
@@ -71,11 +77,11 @@ function runTarget (ctx: Ctx, t: Target, step: RuleStep): TargetResult {
       p.mark = ((p.mark & ~t.mask) ^ t.value) >>> 0
       if (p.mark !== old) { touch(p); step.after = snapshot(p) }
       step.note = `mark ${hexm(old)} → ${hexm(p.mark)}`
-      return { k: 'continue' }
+      return CONTINUE
     }
     case 'CONNMARK': {
       const e = ctx.ct.entry
-      if (e === undefined) { step.note = 'no conntrack entry: CONNMARK does nothing'; return { k: 'continue' } }
+      if (e === undefined) { step.note = 'no conntrack entry: CONNMARK does nothing'; return CONTINUE }
       if (t.mode === 'set') {
         const old = e.mark
         e.mark = ((e.mark & ~t.mask) ^ t.value) >>> 0
@@ -90,35 +96,35 @@ function runTarget (ctx: Ctx, t: Target, step: RuleStep): TargetResult {
         if (old !== p.mark) { touch(p); step.after = snapshot(p) }
         step.note = `mark ${hexm(old)} → ${hexm(p.mark)} (restored from ctmark)`
       }
-      return { k: 'continue' }
+      return CONTINUE
     }
     case 'LOG': {
       const line = renderLogLine(t.prefix ?? '', snapshot(p), ctx.hook, t.flags)
       ctx.steps.push({ type: 'log', hook: ctx.hook, table: ctx.table, message: line, packet: snapshot(p), data: { level: t.level ?? 4 } })
       step.note = 'logged'
-      return { k: 'continue' }
+      return CONTINUE
     }
     case 'TRACE':
       p.nfTrace = true
       step.tracedAfter = true
       step.note = 'packet is now traced (nf_trace=1)'
-      return { k: 'continue' }
+      return CONTINUE
     case 'NOTRACK':
-      if (ctx.ct.seen) { step.note = 'NOTRACK after conntrack has seen the packet has no effect'; return { k: 'continue' } }
+      if (ctx.ct.seen) { step.note = 'NOTRACK after conntrack has seen the packet has no effect'; return CONTINUE }
       ctx.ct.untracked = true
       step.note = 'connection tracking disabled for this packet (UNTRACKED)'
-      return { k: 'continue' }
+      return CONTINUE
     case 'CT':
       if (!t.notrack) return { k: 'unknown', reason: `CT ${t.args.join(' ')} is not modelled` }
-      if (ctx.ct.seen) { step.note = 'CT --notrack after conntrack has seen the packet has no effect'; return { k: 'continue' } }
+      if (ctx.ct.seen) { step.note = 'CT --notrack after conntrack has seen the packet has no effect'; return CONTINUE }
       ctx.ct.untracked = true
       step.note = 'connection tracking disabled for this packet (UNTRACKED)'
-      return { k: 'continue' }
+      return CONTINUE
     case 'REJECT':
       if (ctx.hook !== 'INPUT' && ctx.hook !== 'FORWARD' && ctx.hook !== 'OUTPUT') return { k: 'unknown', reason: `REJECT is not valid in ${ctx.hook} (the kernel refuses to load it)` }
       if (t.rejectWith === 'tcp-reset' && p.proto !== 6) return { k: 'unknown', reason: 'REJECT --reject-with tcp-reset needs -p tcp' }
       return { k: 'reject', with: t.rejectWith }
-    case 'QUEUE': return { k: 'queue' }
+    case 'QUEUE': return QUEUE_T
     case 'DNAT': case 'SNAT': case 'MASQUERADE': case 'REDIRECT':
       return runNat(ctx, t, step)
     case 'unknown':
@@ -135,14 +141,14 @@ function runNat (ctx: Ctx, t: Extract<Target, { kind: 'DNAT' | 'SNAT' | 'MASQUER
     return { k: 'unknown', reason: `${t.kind} is not valid in ${ctx.table} ${ctx.hook} (the kernel refuses to load it)` }
   }
   const e = ctx.ct.entry
-  if (e === undefined) return { k: 'accept' }
+  if (e === undefined) return ACCEPT_T
   const p = ctx.pkt
   let note = ''
   if (t.kind === 'DNAT' || t.kind === 'SNAT') {
     const r = t.ranges[0] ?? {}
     note = setupNat(ctx, e, want, { minAddr: r.minAddr, maxAddr: r.maxAddr, minPort: r.minPort, maxPort: r.maxPort, randomAll: t.random || (t.kind === 'SNAT' && t.randomFully), persistent: t.persistent })
   } else if (t.kind === 'MASQUERADE') {
-    if (e.orig.src === 0) return { k: 'accept' }
+    if (e.orig.src === 0) return ACCEPT_T
     const nh = ctx.nextHop !== 0 ? ctx.nextHop : p.dst
     const src = selectSourceAddr(ctx.host, p.outIface, nh)
     if (src === 0) return { k: 'drop', reason: `MASQUERADE: no address on ${p.outIface}` }
@@ -160,7 +166,7 @@ function runNat (ctx: Ctx, t: Extract<Target, { kind: 'DNAT' | 'SNAT' | 'MASQUER
     note = setupNat(ctx, e, 'DST', { minAddr: dst, maxAddr: dst, minPort: t.minPort, maxPort: t.maxPort, randomAll: t.random, persistent: false })
   }
   step.note = `${t.kind} binding: ${describeBinding(e, want)}${note !== '' ? ' (' + note + ')' : ''}`
-  return { k: 'accept' }
+  return ACCEPT_T
 }
 
 function describeBinding (e: { reply: { src: number, dst: number, sport: number, dport: number }, orig: { proto: number } }, m: Manip): string {
@@ -174,13 +180,14 @@ function describeBinding (e: { reply: { src: number, dst: number, sport: number,
  */
 export function runTable (ctx: Ctx, table: PTable, hook: HookName): TableVerdict {
   const base = table.chains.get(hook)
-  if (base === undefined || (ctx.backend === 'nft' && !base.nftHooked)) return { v: 'ACCEPT' }
+  if (base === undefined || (ctx.backend === 'nft' && !base.nftHooked)) return ACCEPT_V
   ctx.traversal++
   ctx.hook = hook
   ctx.table = table.name
   const full = ctx.detail === 'full'
   const useIndex = !full && !ctx.pkt.fragment && ctx.pkt.hasPorts
-  const stack: Array<{ chain: PChain, i: number }> = []
+  const stackChains: PChain[] = []
+  const stackIdx: number[] = []
   const maxDepth = ctx.prepared.userChainCount + 1
   let chain = base
   let rules = rulesOf(base)
@@ -198,12 +205,11 @@ export function runTable (ctx: Ctx, table: PTable, hook: HookName): TableVerdict
         const pol = chain.policy ?? 'ACCEPT'
         s.verdict = pol
         if (pol === 'DROP') return { v: 'DROP', step: s, reason: `policy DROP of ${table.name} ${chain.name}` }
-        return { v: 'ACCEPT' }
+        return ACCEPT_V
       }
       const s = pushStep(ctx, chain, 'return', n, undefined, true)
       s.verdict = 'RETURN'
-      const top = stack.pop()
-      if (top === undefined) { chain = base; i = base.count } else { chain = top.chain; i = top.i + 1 }
+      if (stackChains.length === 0) { chain = base; i = base.count } else { chain = stackChains.pop()!; i = stackIdx.pop()! + 1 }
       rules = rulesOf(chain)
       continue
     }
@@ -237,12 +243,11 @@ export function runTable (ctx: Ctx, table: PTable, hook: HookName): TableVerdict
     const t = pr.rule.target
     if (t === null) { s.verdict = 'CONTINUE'; i++; continue }
     switch (t.kind) {
-      case 'ACCEPT': s.verdict = 'ACCEPT'; return { v: 'ACCEPT' }
+      case 'ACCEPT': s.verdict = 'ACCEPT'; return ACCEPT_V
       case 'DROP': s.verdict = 'DROP'; return { v: 'DROP', step: s }
       case 'RETURN': {
         s.verdict = 'RETURN'
-        const top = stack.pop()
-        if (top === undefined) { chain = base; i = base.count } else { chain = top.chain; i = top.i + 1 }
+        if (stackChains.length === 0) { chain = base; i = base.count } else { chain = stackChains.pop()!; i = stackIdx.pop()! + 1 }
         rules = rulesOf(chain)
         continue
       }
@@ -255,8 +260,9 @@ export function runTable (ctx: Ctx, table: PTable, hook: HookName): TableVerdict
           return { v: 'UNKNOWN', step: s, reason: `chain ${t.chain} does not exist` }
         }
         if (t.kind === 'jump') {
-          if (stack.length >= maxDepth) { s.note = 'jump stack overflow'; return { v: 'DROP', step: s, reason: 'jump stack overflow' } }
-          stack.push({ chain, i })
+          if (stackChains.length >= maxDepth) { s.note = 'jump stack overflow'; return { v: 'DROP', step: s, reason: 'jump stack overflow' } }
+          stackChains.push(chain)
+          stackIdx.push(i)
         }
         chain = dest
         rules = rulesOf(chain)
@@ -267,7 +273,7 @@ export function runTable (ctx: Ctx, table: PTable, hook: HookName): TableVerdict
         const r = runTarget(ctx, t, s)
         switch (r.k) {
           case 'continue': s.verdict = 'CONTINUE'; i++; continue
-          case 'accept': s.verdict = 'ACCEPT'; return { v: 'ACCEPT' }
+          case 'accept': s.verdict = 'ACCEPT'; return ACCEPT_V
           case 'drop': s.verdict = 'DROP'; if (r.reason !== undefined) s.note = r.reason; return { v: 'DROP', step: s, reason: r.reason }
           case 'reject':
             s.verdict = 'REJECT'
