@@ -138,7 +138,8 @@ const iptables: FastifyPluginAsyncTypebox = async (app) => {
     if (format === 'restore') return restoreView(nr, filter)
     if (format === 'sorted') return sortedView(nr, filter)
     if (q.table == null && q.chain == null && q.service == null) {
-      // the whole node: stream the cached pieces instead of joining tens of MB
+      // the whole node: stream the cached pieces instead of joining tens of MB (fastify sends streams
+      // as they are; the cast only satisfies the typed reply, whose 200 schema documents the text)
       return await reply.send(Readable.from(saveViewChunks(nr, new Date(), cacheOf(snap)), { objectMode: false }) as unknown as string)
     }
     return saveView(nr, { filter }, cacheOf(snap))

@@ -6,7 +6,7 @@
 import type { PacketSnapshot, Prepared, RuleRef, Step } from '../../netfilter/index.ts'
 import { tcpFlagNames } from '../../netfilter/index.ts'
 import type { RuleProvenance } from '../kubeproxy/index.ts'
-import { explainStep, finalReason, provenanceOf, rejectKind, sourceNatted } from './explain.ts'
+import { explainStep, finalReason, provenanceOf, rejectKind, ruleAt, sourceNatted } from './explain.ts'
 import { clientAddress } from './reply.ts'
 import { describeAddress, type ClusterNet } from './topology.ts'
 import type { Final, Hop, Path, ReplyResult, TraceRequest } from './types.ts'
@@ -110,15 +110,32 @@ export interface TraceResponse {
 
 const PROTO: Record<number, string> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP', 132: 'SCTP' }
 
+const FLAG_NAMES = new Map<number, readonly string[]>()
+/** tcpFlagNames memoised by the flag bits (a fresh array per call: callers may keep it) */
+function flagNames (f: number): string[] {
+  let n = FLAG_NAMES.get(f)
+  if (n === undefined) { n = tcpFlagNames(f); if (FLAG_NAMES.size < 512) FLAG_NAMES.set(f, n) }
+  return n.slice()
+}
+
+/** Same snapshot object → same PacketOut (snapshots are immutable; the engine shares them between steps). */
+const PACKET_OUT = new WeakMap<PacketSnapshot, PacketOut>()
+
 export function packetOut (s: PacketSnapshot): PacketOut {
+  const hit = PACKET_OUT.get(s)
+  if (hit !== undefined) return hit
   const o: PacketOut = { in: s.in, out: s.out, src: s.src, dst: s.dst, protocol: PROTO[s.proto] ?? String(s.proto), mark: '0x' + s.mark.toString(16), ttl: s.ttl }
   if (s.sport !== undefined) { o.sport = s.sport; o.dport = s.dport }
-  if (s.tcpFlags !== undefined) o.tcpFlags = tcpFlagNames(s.tcpFlags)
+  if (s.tcpFlags !== undefined) o.tcpFlags = flagNames(s.tcpFlags)
   if (s.icmpType !== undefined) o.icmpType = s.icmpType
+  PACKET_OUT.set(s, o)
   return o
 }
 
 const hp = (a: string, p?: number): string => p === undefined ? a : `${a}:${p}`
+
+/** explanation lines of matched rules without a target note, per parsed rule and verdict */
+const EXPLAINED = new WeakMap<object, Map<string, string>>()
 
 function stepOut (p: Prepared, s: Step): StepOut {
   if (s.type !== 'rule') {
@@ -134,9 +151,20 @@ function stepOut (p: Prepared, s: Step): StepOut {
   if (s.verdict !== undefined) o.verdict = s.verdict
   if (s.jumpTo !== undefined) o.jumpTo = s.jumpTo
   if (s.note !== undefined) o.note = s.note
-  const prov = provenanceOf(p, s)
+  const rule = s.kind === 'rule' ? ruleAt(p, s.table, s.chain, s.n) : undefined
+  const prov = rule?.provenance as RuleProvenance | undefined
   // the provenance note already explains a generated rule; say more only when the target did something
-  if (s.matched === true && (prov?.note === undefined || s.note !== undefined || s.kind !== 'rule')) o.explanation = explainStep(p, s)
+  if (s.matched === true && (prov?.note === undefined || s.note !== undefined || s.kind !== 'rule')) {
+    if (rule !== undefined && s.note === undefined) {
+      // without a target note the line depends only on the rule (provenance, jump target) and its verdict
+      const key = `${s.verdict ?? ''}>${s.jumpTo ?? ''}`
+      let byRule = EXPLAINED.get(rule)
+      if (byRule === undefined) EXPLAINED.set(rule, byRule = new Map())
+      let e = byRule.get(key)
+      if (e === undefined) byRule.set(key, e = explainStep(p, s))
+      o.explanation = e
+    } else o.explanation = explainStep(p, s)
+  }
   if (prov !== undefined) o.provenance = prov
   if (s.after !== undefined) { o.before = packetOut(s.packet); o.after = packetOut(s.after) }
   return o
