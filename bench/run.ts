@@ -162,9 +162,11 @@ async function runJob (job: Job, quick: boolean): Promise<JobResult> {
     child.stdout.on('data', (b: Buffer) => { out += b.toString() })
     child.stderr.on('data', (b: Buffer) => { err += b.toString() })
     let timedOut = false
+    // at the timeout: SIGTERM to the child's process group (scale.ts then deletes its namespaces), SIGKILL 10 s later
     const timer = setTimeout(() => {
       timedOut = true
-      try { process.kill(-child.pid!, 'SIGKILL') } catch {}
+      try { process.kill(-child.pid!, 'SIGTERM') } catch {}
+      setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL') } catch {} }, 10_000).unref()
     }, job.timeoutS * 1000)
     child.on('close', code => {
       clearTimeout(timer)

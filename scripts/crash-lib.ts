@@ -7,7 +7,7 @@
  * not at all, and the database passes `PRAGMA integrity_check` in WAL mode.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -42,7 +42,7 @@ export async function startServer (databaseUrl: string, port: number, env: Recor
   child.stdout?.on('data', (d: Buffer) => { out += d.toString() })
   child.stderr?.on('data', (d: Buffer) => { out += d.toString() })
   const base = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + 60_000
+  const deadline = Date.now() + 240_000
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}): ${out}`)
     try {
@@ -51,7 +51,7 @@ export async function startServer (databaseUrl: string, port: number, env: Recor
     await sleep(100)
   }
   child.kill('SIGKILL')
-  throw new Error('server did not start within 60 s: ' + out)
+  throw new Error('server did not start within 240 s: ' + out)
 }
 
 export async function waitExit (child: ChildProcess): Promise<{ code: number | null, signal: NodeJS.Signals | null }> {
@@ -121,7 +121,11 @@ export function checkInvariants (dbPath: string, prefix = 'svc', expected?: numb
   }
 }
 
-export interface CrashRound { killAfterMs: number, outcome: 'none' | 'all' | 'partial', invariants: Invariants, applyAfterRestart: number }
+export interface CrashRound {
+  /** WAL bytes before the apply and at the kill: growth without a commit means the kill hit an open transaction */
+  walBefore: number
+  walAtKill: number
+  killAfterMs: number, outcome: 'none' | 'all' | 'partial', invariants: Invariants, applyAfterRestart: number }
 
 /**
  * One round: fresh database, cluster `c`, apply `count` services, SIGKILL after `killAfterMs`,
@@ -138,10 +142,13 @@ export async function crashRound (count: number, killAfterMs: number, port: numb
     const mk = await fetch(s.base + '/api/v1/clusters', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ metadata: { name: 'c' } }) })
     if (mk.status !== 201) throw new Error(`create cluster: ${mk.status}`)
     const body = manifest(count)
+    const walSize = (): number => existsSync(dbPath + '-wal') ? statSync(dbPath + '-wal').size : 0
+    const walBefore = walSize()
     const apply = fetch(s.base + '/api/v1/clusters/c/manifests', { method: 'POST', headers: { 'content-type': 'application/yaml' }, body }).then(r => r.status, () => -1)
     await sleep(killAfterMs)
     s.child.kill('SIGKILL')
     await waitExit(s.child)
+    const walAtKill = walSize()
     await apply
     s = await startServer(url, port)
     const inv = checkInvariants(dbPath, 'svc', count)
@@ -151,7 +158,7 @@ export async function crashRound (count: number, killAfterMs: number, port: numb
     await waitExit(s.child)
     const after = checkInvariants(dbPath, 'svc', count)
     if (after.manifestServices !== count) after.violations.push(`re-apply after restart answered ${again.status} and left ${after.manifestServices} of ${count} services`)
-    return { killAfterMs, outcome, invariants: { ...inv, violations: [...inv.violations, ...after.violations] }, applyAfterRestart: again.status }
+    return { walBefore, walAtKill, killAfterMs, outcome, invariants: { ...inv, violations: [...inv.violations, ...after.violations] }, applyAfterRestart: again.status }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

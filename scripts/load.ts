@@ -38,12 +38,15 @@ const lat: number[] = []
 let errors = 0
 const stopAt = Date.now() + seconds * 1000
 
-async function timed (f: () => Promise<Response>): Promise<void> {
+const perOp = new Map<string, number>()
+
+async function timed (f: () => Promise<Response>, op = '?'): Promise<void> {
   const t0 = performance.now()
   try {
     const r = await f()
     await r.arrayBuffer()
     codes.set(r.status, (codes.get(r.status) ?? 0) + 1)
+    perOp.set(`${op} ${r.status}`, (perOp.get(`${op} ${r.status}`) ?? 0) + 1)
   } catch {
     errors++
   }
@@ -55,12 +58,12 @@ async function writer (w: number): Promise<void> {
   while (Date.now() < stopAt) {
     const name = `load-${w}-${i++ % 25}`
     const type = i % 2 === 0 ? 'NodePort' : 'ClusterIP'
-    await timed(async () => await post(B + '/namespaces/default/services', { apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { type, selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } }))
-    if (i % 3 === 0) await timed(async () => await fetch(`${B}/namespaces/default/services/load-${w}-${(i + 7) % 25}`, { method: 'DELETE' }))
+    await timed(async () => await post(B + '/namespaces/default/services', { apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { type, selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } }), 'create-service')
+    if (i % 3 === 0) await timed(async () => await fetch(`${B}/namespaces/default/services/load-${w}-${(i + 7) % 25}`, { method: 'DELETE' }), 'delete-service')
     if (i % 5 === 0) {
       const pod = `p-${w}-${i % 10}`
-      await timed(async () => await post(B + '/namespaces/default/pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: pod, labels: { app: 'web' } }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'x' }] } }))
-      await timed(async () => await fetch(`${B}/namespaces/default/pods/p-${w}-${(i + 5) % 10}`, { method: 'DELETE' }))
+      await timed(async () => await post(B + '/namespaces/default/pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: pod, labels: { app: 'web' } }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'x' }] } }), 'create-pod')
+      await timed(async () => await fetch(`${B}/namespaces/default/pods/p-${w}-${(i + 5) % 10}`, { method: 'DELETE' }), 'delete-pod')
     }
   }
 }
@@ -69,10 +72,10 @@ async function reader (r: number): Promise<void> {
   let i = 0
   while (Date.now() < stopAt) {
     switch ((i++ + r) % 4) {
-      case 0: await timed(async () => await fetch(B + '/namespaces/default/services')); break
-      case 1: await timed(async () => await fetch(B + '/namespaces/default/services/web/rules')); break
-      case 2: await timed(async () => await fetch(B + `/nodes/n${1 + (i % 2)}/iptables`)); break
-      default: await timed(async () => await post(B + '/traces', { protocol: 'TCP', destination: { address: fixed.spec.clusterIP, port: 80 }, source: { node: 'n1' } }))
+      case 0: await timed(async () => await fetch(B + '/namespaces/default/services'), 'list-services'); break
+      case 1: await timed(async () => await fetch(B + '/namespaces/default/services/web/rules'), 'service-rules'); break
+      case 2: await timed(async () => await fetch(B + `/nodes/n${1 + (i % 2)}/iptables`), 'node-iptables'); break
+      default: await timed(async () => await post(B + '/traces', { protocol: 'TCP', destination: { address: fixed.spec.clusterIP, port: 80 }, source: { node: 'n1' } }), 'trace')
     }
   }
 }
@@ -92,6 +95,7 @@ const total = lat.length
 const fiveXX = [...codes].filter(([c]) => c >= 500).reduce((n, [, k]) => n + k, 0)
 console.log(`load: ${seconds} s, ${writers} writers + ${readers} readers on one cluster, loopback`)
 console.log(`requests: ${total} in ${elapsed.toFixed(1)} s (${(total / elapsed).toFixed(1)}/s); status codes: ${JSON.stringify(Object.fromEntries([...codes].sort()))}; network errors: ${errors}`)
+console.log(`per operation: ${JSON.stringify(Object.fromEntries([...perOp].sort()))}`)
 console.log(`latency ms: p50 ${pct(0.5)}, p90 ${pct(0.9)}, p99 ${pct(0.99)}, max ${Math.round(lat[lat.length - 1] ?? 0)}`)
 console.log(`server RSS: start ${rssStart} MiB, end ${rssEnd} MiB`)
 console.log(`invariants after SIGTERM (exit ${JSON.stringify(exit)}): ${inv.services} services, ${inv.nodePorts} NodePorts, ${inv.clusterIPs} ClusterIPs; violations: ${inv.violations.length === 0 ? 'none' : inv.violations.join('; ')}`)

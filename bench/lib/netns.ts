@@ -56,15 +56,33 @@ export async function execIn (ns: string, cmd: string, args: string[], stdinFile
   })
 }
 
-/** Creates a fresh namespace, runs `fn` in it, always deletes it. */
+const live = new Set<string>()
+let handlers = false
+
+/** On SIGTERM/SIGINT (bench/run.ts's timeout) delete our namespaces before exiting. */
+function cleanupOnSignal (): void {
+  if (handlers) return
+  handlers = true
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(sig, () => {
+      for (const ns of live) spawnSync('ip', ['netns', 'del', ns])
+      process.exit(128 + (sig === 'SIGTERM' ? 15 : 2))
+    })
+  }
+}
+
+/** Creates a fresh namespace, runs `fn` in it, always deletes it (also when the process is told to stop). */
 export async function withNetns<T> (fn: (ns: string) => Promise<T>): Promise<T> {
+  cleanupOnSignal()
   const ns = `kns-bench-${randomBytes(4).toString('hex')}`
   const add = spawnSync('ip', ['netns', 'add', ns])
   if (add.status !== 0) throw new Error(`ip netns add ${ns}: ${add.stderr.toString().trim()}`)
+  live.add(ns)
   try {
     return await fn(ns)
   } finally {
     spawnSync('ip', ['netns', 'del', ns])
+    live.delete(ns)
   }
 }
 

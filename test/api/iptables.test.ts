@@ -4,8 +4,9 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { base, build, newCluster, node, nodePortSvc, pod } from '../helper.ts'
 import { seedLines } from '../kubeproxy/demo.ts'
+import { sharedPath } from '../shared-dir.ts'
 
-const SEED = seedLines(readFileSync('/work/shared/seeds/000_844a5e9d67528aef.txt', 'utf8'))
+const SEED = seedLines(readFileSync(sharedPath('seeds/000_844a5e9d67528aef.txt'), 'utf8'))
 
 describe('GET /nodes/{node}/iptables', () => {
   it('demo cluster: text/plain iptables-save containing every seed line byte for byte', async (t) => {

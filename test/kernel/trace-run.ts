@@ -16,7 +16,8 @@ import type { RandomCluster, ClusterRequest } from './random-cluster.ts'
 import { kernelJourneys, compareHandshake } from './trace-compare.ts'
 import type { TraceSession } from './trace-compare.ts'
 import type { EngineApi } from './engine-cluster.ts'
-import { generateNodeRules, saveView } from '../../src/cluster/kubeproxy/index.ts'
+import { generateNodeRules, nodeRuleset } from '../../src/cluster/kubeproxy/index.ts'
+import { parseRuleset } from '../../src/netfilter/index.ts'
 import type { GenerateInput } from '../../src/cluster/kubeproxy/index.ts'
 
 export const TRACE_RAW = [
@@ -49,8 +50,9 @@ export async function runClusterTraces (lab: Lab, api: EngineApi, c: RandomClust
     loadNode(lab, ns, nr)
     lab.restore(ns, TRACE_RAW, ['--noflush'])
     saved.set(n.name, parseSaved(normalizeSave(lab.save(ns))))
-    const rules = saveView(nr, { date: 'X' }) + TRACE_RAW
-    const prepared = api.prepareRuleset(api.parseRuleset(rules))
+    // The engine gets the node's rules the way the product builds them (nodeRuleset: built-in chains
+    // exist only where kubelet/kube-proxy put rules, as iptables-nft hooks them), plus the TRACE rules.
+    const prepared = api.prepareRuleset(parseRuleset(TRACE_RAW, { noflush: true, base: nodeRuleset(nr) }))
     const host = api.createHost(nodeHostSpec(spec, n.name))
     let state = api.createEngineState({ seed: 1 })
     sessions.set(n.name, {

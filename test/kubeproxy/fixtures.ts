@@ -5,8 +5,9 @@
 import { readFileSync } from 'node:fs'
 import type { ClusterSettings, EndpointSlice, Node, Service } from '../../src/cluster/model.ts'
 import type { GenerateInput, GeneratorOptions } from '../../src/cluster/kubeproxy/index.ts'
+import { sharedPath } from '../shared-dir.ts'
 
-export const CONFORMANCE_DIR = '/work/shared/conformance/kube-proxy/'
+export const CONFORMANCE_DIR = sharedPath('conformance/kube-proxy') + '/'
 
 export interface CaseService {
   namespace: string

@@ -21,6 +21,7 @@ test(`SIGKILL during a ${COUNT}-service apply: invariants hold, all or nothing, 
     assert.deepEqual(r.invariants.violations, [], `kill after ${killAfterMs} ms`)
     assert.notEqual(r.outcome, 'partial')
     assert.ok(r.applyAfterRestart < 500, `re-apply answered ${r.applyAfterRestart}`)
+    process.stderr.write(`# crash round: kill after ${killAfterMs} ms -> ${r.outcome}; WAL ${r.walBefore} -> ${r.walAtKill} bytes\n`)
   }
 })
 

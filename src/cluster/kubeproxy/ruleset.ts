@@ -82,7 +82,9 @@ export function nodeRuleset (nr: NodeRules): Ruleset {
     const hasFrags = t !== 'mangle' && nr.fragments.some(f => (t === 'filter' ? f.filterRules.length : f.natChains.length + f.natRules.length) > 0)
     if (decl.length === 0 && !statics.some(r => r.table === t) && !hasFrags) continue
     const chains = new Map<string, Chain>()
-    for (const b of BUILTIN_CHAINS[t]) chains.set(b, { name: b, builtin: true, policy: 'ACCEPT', rules: [...(head.get(`${t}/${b}`) ?? [])] })
+    // On a node the built-in chains come into being through kubelet's and kube-proxy's own rules only;
+    // iptables-nft hooks a built-in chain only once it has a rule (kernel-checked), hence `declared: false`.
+    for (const b of BUILTIN_CHAINS[t]) chains.set(b, { name: b, builtin: true, policy: 'ACCEPT', declared: false, rules: [...(head.get(`${t}/${b}`) ?? [])] })
     for (const c of decl) chains.set(c, { name: c, builtin: false, policy: null, rules: [...(head.get(`${t}/${c}`) ?? [])] })
     tables.set(t, { name: t, chains })
   }

@@ -6,7 +6,7 @@
 import type { Prepared } from './prepare.ts'
 import type { Ctx, Detail, Step } from './context.ts'
 import type { EngineState } from './state.ts'
-import { cloneEngineState } from './state.ts'
+import { branchEngineState, cloneEngineState } from './state.ts'
 import { createHost } from '../host.ts'
 import type { Host, HostSpec } from '../host.ts'
 import { toPkt, snapshot } from '../packet.ts'
@@ -51,7 +51,11 @@ export interface Branch {
   choices: RandomChoice[]
   /** conntrack view of the packet at the end */
   ct: { state: string, entry?: number, direction?: 'ORIGINAL' | 'REPLY' }
-  /** the engine state after this branch (the caller's object in `sample` mode, a copy in `all` mode) */
+  /**
+   * the engine state after this branch (the caller's object in `sample` mode, a copy in `all` mode;
+   * for a large caller state the copy is copy-on-write and reads through to the caller's state, so
+   * do not change that state while still using branch states, or detach one with cloneEngineState)
+   */
   state: EngineState
 }
 
@@ -75,6 +79,8 @@ function isHost (h: Host | HostSpec): h is Host {
 }
 
 const TWO31 = 2147483648
+/** above this many conntrack keys + counters + recent tables, `all`-mode branches use copy-on-write states */
+const BRANCH_CLONE_LIMIT = 512
 
 function ctView (ctx: Ctx): Branch['ct'] {
   const c = ctx.ct
@@ -145,9 +151,12 @@ export function evaluatePacket (prepared: Prepared, hostIn: Host | HostSpec, pac
   const max = opts.maxBranches ?? 1024
   const branches: Branch[] = []
   const pending: boolean[][] = [[]]
+  // a large caller state (long-lived conntrack, counters) is not deep-copied per branch: each branch
+  // reads through to it and copies only what it touches (copy-on-write); small states are cloned
+  const big = state.conntrack.byTuple.size + state.counters.size + state.recent.size > BRANCH_CLONE_LIMIT
   while (pending.length > 0) {
     const prefix = pending.pop()!
-    const st = cloneEngineState(state)
+    const st = big ? branchEngineState(state) : cloneEngineState(state)
     let k = 0
     const taken: boolean[] = []
     const b = runOnce(prepared, host, packet, st, opts, (p) => {

@@ -78,3 +78,110 @@ export function cloneEngineState (s: EngineState): EngineState {
     now: s.now
   }
 }
+
+/**
+ * A Map that reads through to `base` and keeps its own writes (copy-on-write for `all`-mode branches).
+ * Values read from the base are copied with `copy` the first time (one copy per base value, whatever
+ * key it is reached by), so a branch may mutate what it reads without touching the base.
+ */
+class OverlayMap<K, V> extends Map<K, V> {
+  readonly #base: Map<K, V>
+  readonly #copy: (v: V) => V
+  readonly #copies = new Map<V, V>()
+  readonly #deleted = new Set<K>()
+  #baseHidden = false
+
+  constructor (base: Map<K, V>, copy: (v: V) => V) {
+    super()
+    this.#base = base
+    this.#copy = copy
+  }
+
+  #fromBase (k: K): V | undefined {
+    if (this.#baseHidden || this.#deleted.has(k)) return undefined
+    const v = this.#base.get(k)
+    if (v === undefined) return undefined
+    let c = this.#copies.get(v)
+    if (c === undefined) { c = this.#copy(v); this.#copies.set(v, c) }
+    return c
+  }
+
+  override get (k: K): V | undefined {
+    const own = super.get(k)
+    if (own !== undefined || super.has(k)) return own
+    return this.#fromBase(k)
+  }
+
+  override has (k: K): boolean {
+    return super.has(k) || (!this.#baseHidden && !this.#deleted.has(k) && this.#base.has(k))
+  }
+
+  override set (k: K, v: V): this {
+    super.set(k, v)
+    return this
+  }
+
+  override delete (k: K): boolean {
+    const had = this.has(k)
+    super.delete(k)
+    if (!this.#baseHidden && this.#base.has(k)) this.#deleted.add(k)
+    return had
+  }
+
+  override clear (): void {
+    super.clear()
+    this.#baseHidden = true
+  }
+
+  override get size (): number {
+    let n = super.size
+    if (!this.#baseHidden) for (const k of this.#base.keys()) if (!super.has(k) && !this.#deleted.has(k)) n++
+    return n
+  }
+
+  override * entries (): MapIterator<[K, V]> {
+    yield * super.entries()
+    if (this.#baseHidden) return
+    for (const k of this.#base.keys()) {
+      if (super.has(k) || this.#deleted.has(k)) continue
+      yield [k, this.#fromBase(k) as V]
+    }
+  }
+
+  override [Symbol.iterator] (): MapIterator<[K, V]> { return this.entries() }
+
+  override * keys (): MapIterator<K> { for (const [k] of this.entries()) yield k }
+
+  override * values (): MapIterator<V> { for (const [, v] of this.entries()) yield v }
+
+  override forEach (fn: (v: V, k: K, m: Map<K, V>) => void, thisArg?: unknown): void {
+    for (const [k, v] of this.entries()) fn.call(thisArg, v, k, this)
+  }
+}
+
+const copyRecentTable = (t: RecentTable): RecentTable => {
+  const entries = new Map<number, RecentEntry>()
+  for (const [a, e] of t.entries) entries.set(a, { ...e, stamps: [...e.stamps] })
+  return { name: t.name, entries, lruSeq: t.lruSeq }
+}
+
+/**
+ * A branch of `s` for `all` mode: behaves like `cloneEngineState(s)` but copies only what the branch
+ * reads (a conntrack entry, a recent table, a counter) on first access, so its cost is independent of
+ * the size of `s`. `s` must not change while the branch is in use (it is the caller's state, which
+ * `all` mode leaves untouched).
+ */
+export function branchEngineState (s: EngineState): EngineState {
+  return {
+    conntrack: {
+      byTuple: new OverlayMap(s.conntrack.byTuple, (e) => ({ ...e, orig: { ...e.orig }, reply: { ...e.reply }, status: { ...e.status } })),
+      nextId: s.conntrack.nextId
+    },
+    recent: new OverlayMap(s.recent, copyRecentTable),
+    nth: new OverlayMap(s.nth, (v) => v),
+    counters: new OverlayMap(s.counters, (c) => ({ ...c })),
+    boundTo: s.boundTo,
+    rng: { ...s.rng },
+    now: s.now
+  }
+}
