@@ -125,7 +125,11 @@ export interface CrashRound {
   /** WAL bytes before the apply and at the kill: growth without a commit means the kill hit an open transaction */
   walBefore: number
   walAtKill: number
-  killAfterMs: number, outcome: 'none' | 'all' | 'partial', invariants: Invariants, applyAfterRestart: number }
+  killAfterMs: number
+  outcome: 'none' | 'all' | 'partial'
+  invariants: Invariants
+  applyAfterRestart: number
+}
 
 /**
  * One round: fresh database, cluster `c`, apply `count` services, SIGKILL after `killAfterMs`,

@@ -28,7 +28,10 @@ const json = { 'content-type': 'application/json' }
 const post = async (url: string, body: unknown): Promise<Response> => await fetch(url, { method: 'POST', headers: json, body: JSON.stringify(body) })
 
 await post(s.base + '/api/v1/clusters', { metadata: { name: 'l' } })
-for (const n of ['n1', 'n2']) await post(B + '/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: n } })
+for (const [i, n] of ['n1', 'n2'].entries()) {
+  const r = await post(B + '/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: n }, spec: { podCIDR: `10.244.${i}.0/24` }, status: { addresses: [{ type: 'InternalIP', address: `192.168.33.${10 + i}` }] } })
+  if (r.status !== 201) throw new Error(`node ${n}: ${r.status} ${await r.text()}`)
+}
 for (let i = 0; i < 6; i++) await post(B + '/namespaces/default/pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: `web-${i}`, labels: { app: 'web' } }, spec: { nodeName: i % 2 === 0 ? 'n1' : 'n2', containers: [{ name: 'c', image: 'x', ports: [{ containerPort: 8080 }] }] } })
 const fixed = await (await post(B + '/namespaces/default/services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { type: 'NodePort', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } })).json() as { spec: { clusterIP: string } }
 

@@ -25,12 +25,15 @@ test(`SIGKILL during a ${COUNT}-service apply: invariants hold, all or nothing, 
   }
 })
 
-test('SIGTERM: the in-flight apply finishes, the process exits 0, the database closes cleanly', { timeout: 600_000 }, async () => {
+test('no admin token: listens on 127.0.0.1 only; SIGTERM: the in-flight apply finishes, the process exits 0, the database closes cleanly', { timeout: 600_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'kubenetsim-term-'))
   const dbPath = join(dir, 'term.db')
   try {
     await migratedCopy(dbPath)
-    const s = await startServer('file:' + dbPath, PORT + 1)
+    // no admin token: HOST is overridden to 127.0.0.1 and the server says so
+    const s = await startServer('file:' + dbPath, PORT + 1, { HOST: '0.0.0.0' })
+    for (let i = 0; i < 50 && !s.output().includes('127.0.0.1 only'); i++) await sleep(100)
+    assert.match(s.output(), /access control is off, so the server listens on 127\.0\.0\.1 only \(HOST=0\.0\.0\.0 ignored\)/)
     assert.equal((await fetch(s.base + '/api/v1/clusters', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ metadata: { name: 'c' } }) })).status, 201)
     const apply = fetch(s.base + '/api/v1/clusters/c/manifests', { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: manifest(COUNT) })
     await sleep(100) // the request is in flight

@@ -67,7 +67,7 @@ export class ClusterTraceRuntime {
     const rs = nodeRuleset(rules)
     let prepared = this.#prepared.get(rs)
     if (prepared === undefined) this.#prepared.set(rs, prepared = prepareForTrace(rs))
-    const pn: PreparedNode = { rules, prepared, host: nn.host }
+    const pn: PreparedNode = { rules, prepared, host: nn.host, backend: rules.profile === 'legacy' ? 'legacy' : 'nft' }
     this.#nodes.set(name, pn)
     return pn
   }

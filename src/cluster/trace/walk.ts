@@ -7,7 +7,7 @@
  * missing routes end the path. In `all` mode every random branch of every node is followed and the
  * path probability is the product of the kernel-quantised draws along the path.
  */
-import { evaluatePacket, snapshotToPacket, type Branch, type EngineState, type HookName, type Host, type Outcome, type Packet, type PacketSnapshot, type Prepared, type Step } from '../../netfilter/index.ts'
+import { evaluatePacket, snapshotToPacket, type Backend, type Branch, type EngineState, type HookName, type Host, type Outcome, type Packet, type PacketSnapshot, type Prepared, type Step } from '../../netfilter/index.ts'
 import { nodeOwning, podAt, type ClusterNet } from './topology.ts'
 import type { Final, Hop, Path, TraceRequest } from './types.ts'
 
@@ -17,6 +17,11 @@ export const MAX_PATHS = 4096
 export interface NodeRuntime {
   prepared: Prepared
   host: Host
+  /**
+   * Which iptables the node runs: today's nodes use iptables-nft (only built-in chains that hold rules
+   * are hooked), the seed's era iptables-legacy (every built-in chain of a loaded table is hooked).
+   */
+  backend?: Backend
 }
 
 export interface WalkEnv {
@@ -99,7 +104,7 @@ export function classify (net: ClusterNet, node: string, o: Outcome): Next {
 export function walkFrom (env: WalkEnv, mode: 'all' | 'sample', node: string, packet: Packet, origin: 'ingress' | 'local', acc: Acc, out: Path[], depth = 0): void {
   const rt = env.runtime(node)
   const st = acc.states.get(node) ?? env.baseState(node)
-  const res = evaluatePacket(rt.prepared, rt.host, packet, st, { mode, detail: env.detail, origin, maxBranches: MAX_PATHS })
+  const res = evaluatePacket(rt.prepared, rt.host, packet, st, { mode, detail: env.detail, origin, maxBranches: MAX_PATHS, backend: rt.backend ?? 'legacy' })
   for (const b of res.branches) {
     const states = mode === 'all' && res.branches.length > 1 ? new Map(acc.states) : acc.states
     states.set(node, b.state)
