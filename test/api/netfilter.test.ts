@@ -81,7 +81,7 @@ describe('POST /api/v1/netfilter/traces', () => {
     assert.match(capped.body.message, /more than 1 random branches/)
   })
 
-  it('parse errors are 400 with line and column; bad hosts and packets are 400; bad bodies 422', async (t) => {
+  it('parse errors are 400 with line and column; bad hosts, packets and unknown fields are 400', async (t) => {
     const { api } = await build(t)
     const bad = await api.post('/api/v1/netfilter/traces').send({ ruleset: '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 99999 -j ACCEPT\nCOMMIT\n', host: HOST, packet: SYN })
     assert.equal(bad.status, 400)
@@ -99,7 +99,9 @@ describe('POST /api/v1/netfilter/traces', () => {
     const none = await api.post('/api/v1/netfilter/traces').send({ ruleset: RULES, host: HOST })
     assert.equal(none.status, 400)
     const extra = await api.post('/api/v1/netfilter/traces').send({ ruleset: RULES, host: HOST, packet: SYN, bogus: 1 })
-    assert.equal(extra.status, 422)
+    // unknown fields are refused, not dropped: 400 like the API server's strict decoding
+    assert.equal(extra.status, 400)
+    assert.match(JSON.stringify(extra.body), /bogus/)
   })
 
   it('never answers 500 on garbage input', async (t) => {
