@@ -6,6 +6,7 @@ import { copyFileSync, existsSync, mkdtempSync, renameSync, rmSync } from 'node:
 import { createHash } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { after, before } from 'node:test'
 import request from 'supertest'
 import { buildApp, type App, type BuildAppOptions } from '../src/api/app.ts'
 import { Store } from '../src/store/index.ts'
@@ -91,3 +92,21 @@ export function pod (name: string, nodeName: string, labels: Record<string, stri
 }
 
 export const base = (cluster: string): string => `/api/v1/clusters/${cluster}`
+
+/**
+ * For a `describe` block whose tests share one app: builds it with cluster `name` before the first
+ * test and closes it after the last. Returns a getter for the built app.
+ */
+export function sharedClusterApp (name: string): () => Built {
+  let built: Built | undefined
+  const hooks: Array<() => Promise<void> | void> = []
+  before(async () => {
+    built = await build({ after: (fn) => { hooks.push(fn) } })
+    await newCluster(built.api, name)
+  })
+  after(async () => { for (const h of hooks) await h() })
+  return () => {
+    if (built === undefined) throw new Error('the shared app is built in a before() hook')
+    return built
+  }
+}

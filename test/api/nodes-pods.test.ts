@@ -1,19 +1,15 @@
 /** Nodes and pods through HTTP: podCIDR and pod IP assignment, hostNetwork, conflicts, 404s. */
-import { describe, it, before, after } from 'node:test'
+import { describe, it, before } from 'node:test'
 import assert from 'node:assert/strict'
-import { base, build, newCluster, node, pod, type Built } from '../helper.ts'
+import { base, sharedClusterApp, node, pod, type Built } from '../helper.ts'
 
 const N = base('c') + '/nodes'
 const P = base('c') + '/namespaces/default/pods'
 
 describe('nodes and pods', () => {
+  const app = sharedClusterApp('c')
   let b: Built
-  const hooks: Array<() => Promise<void> | void> = []
-  before(async () => {
-    b = await build({ after: (fn) => { hooks.push(fn) } })
-    await newCluster(b.api, 'c')
-  })
-  after(async () => { for (const h of hooks) await h() })
+  before(() => { b = app() })
 
   it('nodes get sequential /24 podCIDRs from the cluster CIDR unless they name one', async () => {
     const a = await b.api.post(N).send(node('n-a', '192.168.0.10'))

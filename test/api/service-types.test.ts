@@ -1,18 +1,14 @@
 /** Service types and fields through HTTP: headless, ExternalName, affinity, LB variants, releases on type change. */
-import { describe, it, before, after } from 'node:test'
+import { describe, it, before } from 'node:test'
 import assert from 'node:assert/strict'
-import { base, build, newCluster, node, pod, svc, type Built } from '../helper.ts'
+import { base, sharedClusterApp, node, pod, svc, type Built } from '../helper.ts'
 
 const S = base('c') + '/namespaces/default/services'
 
 describe('service types', () => {
+  const app = sharedClusterApp('c')
   let b: Built
-  const hooks: Array<() => Promise<void> | void> = []
-  before(async () => {
-    b = await build({ after: (fn) => { hooks.push(fn) } })
-    await newCluster(b.api, 'c')
-  })
-  after(async () => { for (const h of hooks) await h() })
+  before(() => { b = app() })
   const ports = async (name: string): Promise<number[]> =>
     (await b.api.get(base('c') + '/nodeports')).body.items.filter((x: { service: string }) => x.service === name).map((x: { port: number }) => x.port).sort()
 

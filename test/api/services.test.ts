@@ -1,18 +1,14 @@
 /** Services through HTTP: allocation rules, verbatim errors, optimistic concurrency, nothing changed on error. */
-import { describe, it, before, after } from 'node:test'
+import { describe, it, before } from 'node:test'
 import assert from 'node:assert/strict'
-import { base, build, newCluster, nodePortSvc, svc, type Built } from '../helper.ts'
+import { base, sharedClusterApp, nodePortSvc, svc, type Built } from '../helper.ts'
 
 const S = base('c') + '/namespaces/default/services'
 
 describe('services', () => {
+  const app = sharedClusterApp('c')
   let b: Built
-  const hooks: Array<() => Promise<void> | void> = []
-  before(async () => {
-    b = await build({ after: (fn) => { hooks.push(fn) } })
-    await newCluster(b.api, 'c')
-  })
-  after(async () => { for (const h of hooks) await h() })
+  before(() => { b = app() })
 
   const table = async (): Promise<Array<[number, string, string]>> =>
     (await b.api.get(base('c') + '/nodeports')).body.items.map((x: { port: number, service: string, protocols: string[] }) => [x.port, x.service, x.protocols.join(',')])
