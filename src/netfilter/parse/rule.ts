@@ -42,6 +42,8 @@ const CORE_LONG: Array<[string, string, boolean]> = [
   ['wait-interval', 'W', true], ['version', 'V', false], ['help', 'h', false]
 ]
 const CORE_BY_LONG = new Map<string, CoreOpt>(CORE_LONG.map(([n, code, arg]) => [n, { code, arg }]))
+/** shared, read-only lookup results for exact core long names (no allocation per option) */
+const CORE_RESOLVED = new Map<string, { core: CoreOpt }>([...CORE_BY_LONG].map(([n, core]) => [n, { core }]))
 const CORE_SHORT = new Map<string, CoreOpt>([
   ['A', true], ['D', true], ['C', true], ['I', true], ['R', true], ['L', false], ['S', false], ['F', false],
   ['Z', false], ['N', true], ['X', false], ['E', true], ['P', true], ['s', true], ['d', true], ['p', true],
@@ -69,6 +71,12 @@ interface Instance {
 }
 
 type Resolved = { core: CoreOpt } | { inst: Instance, opt: OptDef }
+
+/**
+ * Scratch result for exact extension-option lookups: `resolve` fills and returns it, and its caller
+ * reads it before the next lookup (saves one allocation per option).
+ */
+const EXT_HIT: { inst: Instance, opt: OptDef } = { inst: null as unknown as Instance, opt: null as unknown as OptDef }
 
 interface TargetSlot {
   name: string
@@ -251,17 +259,25 @@ class LineParser {
 
   /** getopt_long lookup: exact name first, else a unique prefix over core + loaded extension options. */
   private resolve (name: string): Resolved | null {
-    const exact = CORE_BY_LONG.get(name)
-    if (exact !== undefined) return { core: exact }
+    const exact = CORE_RESOLVED.get(name)
+    if (exact !== undefined) return exact
     // getopt sees each module's options once, newest module first; a repeated `-m` reuses them
     for (let k = this.moduleOrder.length - 1; k >= 0; k--) {
       const def = MATCHES.get(this.moduleOrder[k])
       const o = def?.byName.get(name)
-      if (o !== undefined) return { inst: this.latest(def!.name), opt: o }
+      if (o !== undefined) {
+        EXT_HIT.inst = this.latest(def!.name)
+        EXT_HIT.opt = o
+        return EXT_HIT
+      }
     }
     const ti = this.target?.inst
     const to = ti?.def?.byName.get(name)
-    if (ti != null && to !== undefined) return { inst: ti, opt: to }
+    if (ti != null && to !== undefined) {
+      EXT_HIT.inst = ti
+      EXT_HIT.opt = to
+      return EXT_HIT
+    }
     if (name.length === 0) return null
     // unique prefix
     let found: { core: CoreOpt } | { inst: Instance, opt: OptDef } | null = null
@@ -410,10 +426,16 @@ class LineParser {
       case 's': case 'd': {
         if ((code === 's' ? this.src : this.dst) !== undefined) this.fail(`multiple -${code} flags not allowed`)
         const list: Array<{ addr: number, mask: number }> = []
-        for (const item of arg!.split(',')) {
-          const r = parseAddrMask(item, true)
+        if (arg!.indexOf(',') < 0) {
+          const r = parseAddrMask(arg!, true)
           if ('error' in r) this.fail(r.error)
           list.push(r)
+        } else {
+          for (const item of arg!.split(',')) {
+            const r = parseAddrMask(item, true)
+            if ('error' in r) this.fail(r.error)
+            list.push(r)
+          }
         }
         if (list.length > 1 && this.invert) this.fail('! not allowed with multiple source or destination IP addresses')
         if (code === 's') { this.src = list; this.srcInv = this.invert }
@@ -447,7 +469,7 @@ class LineParser {
         this.noInvert(code)
         if (this.target !== undefined) this.fail(`multiple -j flags not allowed`)
         const name = arg!
-        if (name.length === 0 || name.length > 28 || /\s/.test(name)) this.fail(`Invalid target name \`${name}'`)
+        if (name.length === 0 || name.length > 28 || (!plainAscii(name) && /\s/.test(name))) this.fail(`Invalid target name \`${name}'`)
         const def = TARGETS.get(name)
         let inst: Instance | null = null
         if (code === 'g') {
@@ -562,6 +584,15 @@ class LineParser {
   }
 }
 
+/** only printable ASCII without blanks (so no `\s` character) */
+function plainAscii (s: string): boolean {
+  for (let k = 0; k < s.length; k++) {
+    const c = s.charCodeAt(k)
+    if (c <= 32 || c >= 127) return false
+  }
+  return true
+}
+
 function addrMatch (a: { addr: number, mask: number }, invert: boolean): AddrMatch {
   return { addr: a.addr, mask: a.mask, invert }
 }
@@ -606,9 +637,11 @@ function mergePortMatches (matches: Match[]): void {
  * `--sport N+1:65535`; a full range 0:65535 is dropped (and a negated full range drops the whole
  * match when nothing else is left in it). Returns true when the match must be removed.
  */
+const PORT_KEYS = ['sport', 'dport'] as const
+
 function nftPortRanges (m: Extract<Match, { kind: 'tcp' | 'udp' }>): boolean {
   let dropMatch = false
-  for (const key of ['sport', 'dport'] as const) {
+  for (const key of PORT_KEYS) {
     const v = m[key]
     if (v === undefined) continue
     if (v.value.min === 0 && v.value.max === 65535) {

@@ -184,6 +184,25 @@ interface GraphProblem { errno: string }
 
 const HOOK_BITS: Record<string, number> = { PREROUTING: 1, INPUT: 2, FORWARD: 4, OUTPUT: 8, POSTROUTING: 16 }
 
+/** per hook-restricted target kind: the hook bits it may NOT be reached from */
+const FORBIDDEN_HOOKS = new Map<string, number>(Object.entries(TARGET_HOOKS).map(([kind, ok]) => {
+  let bad = 0
+  for (const h of Object.keys(HOOK_BITS)) if (!ok.includes(h)) bad |= HOOK_BITS[h]
+  return [kind, bad]
+}))
+
+interface GraphNode {
+  chain: Chain
+  /** 1 = on the DFS path, 2 = done */
+  state: number
+  /** existing jump/goto targets of counted rules, in rule order */
+  kids: GraphNode[]
+  /** OR of the forbidden hook bits of the counted rules' targets */
+  restrict: number
+  height: number
+  mask: number
+}
+
 /**
  * Validate the chain graph the way nf_tables does from every base chain, using only rules from
  * lines ≤ `upTo` (rules without a line always count): jump/goto cycles and nesting deeper than 16
@@ -191,64 +210,63 @@ const HOOK_BITS: Record<string, number> = { PREROUTING: 1, INPUT: 2, FORWARD: 4,
  * Linear: one iterative DFS (cycles + post-order), heights bottom-up, hook masks top-down.
  */
 function graphProblem (t: Table, upTo: number): GraphProblem | null {
-  const counts = (r: Rule): boolean => r.pos === undefined || r.pos.line <= upTo
-  const state = new Map<string, number>() // 1 = on the DFS path, 2 = done
-  const post: Chain[] = []
+  const nodes = new Map<string, GraphNode>()
+  const post: GraphNode[] = []
+  const stack: GraphNode[] = []
+  const nexts: number[] = []
   for (const root of t.chains.values()) {
-    if (!root.builtin || state.has(root.name)) continue
-    const stack: Array<{ chain: Chain, next: number }> = [{ chain: root, next: 0 }]
-    state.set(root.name, 1)
+    if (!root.builtin || nodes.has(root.name)) continue
+    const rn: GraphNode = { chain: root, state: 1, kids: [], restrict: 0, height: 0, mask: 0 }
+    nodes.set(root.name, rn)
+    stack.push(rn)
+    nexts.push(0)
     while (stack.length > 0) {
       const top = stack[stack.length - 1]
-      if (top.next >= top.chain.rules.length) {
-        state.set(top.chain.name, 2)
-        post.push(top.chain)
+      const rules = top.chain.rules
+      const k = nexts[nexts.length - 1]
+      if (k >= rules.length) {
+        top.state = 2
+        post.push(top)
         stack.pop()
+        nexts.pop()
         continue
       }
-      const r = top.chain.rules[top.next++]
+      nexts[nexts.length - 1] = k + 1
+      const r = rules[k]
+      if (r.pos !== undefined && r.pos.line > upTo) continue
       const tg = r.target
-      if (tg === null || (tg.kind !== 'jump' && tg.kind !== 'goto') || !counts(r)) continue
+      if (tg === null) continue
+      if (tg.kind !== 'jump' && tg.kind !== 'goto') {
+        const bad = FORBIDDEN_HOOKS.get(tg.kind)
+        if (bad !== undefined) top.restrict |= bad
+        continue
+      }
       const next = t.chains.get(tg.chain)
       if (next === undefined) continue
-      const st = state.get(next.name)
-      if (st === 1) return { errno: 'Too many links' }
-      if (st === undefined) {
-        state.set(next.name, 1)
-        stack.push({ chain: next, next: 0 })
+      let nn = nodes.get(next.name)
+      if (nn !== undefined && nn.state === 1) return { errno: 'Too many links' }
+      if (nn === undefined) {
+        nn = { chain: next, state: 1, kids: [], restrict: 0, height: 0, mask: 0 }
+        nodes.set(next.name, nn)
+        stack.push(nn)
+        nexts.push(0)
       }
+      top.kids.push(nn)
     }
   }
   // heights (longest jump path below a chain), children first
-  const height = new Map<string, number>()
-  for (const c of post) {
+  for (const n of post) {
     let h = 0
-    for (const r of c.rules) {
-      const tg = r.target
-      if (tg === null || (tg.kind !== 'jump' && tg.kind !== 'goto') || !counts(r)) continue
-      const hh = height.get(tg.chain)
-      if (hh !== undefined && hh + 1 > h) h = hh + 1
-    }
-    height.set(c.name, h)
-    if (c.builtin && h >= MAX_JUMP_DEPTH) return { errno: 'Too many links' }
+    for (const kid of n.kids) if (kid.height + 1 > h) h = kid.height + 1
+    n.height = h
+    if (n.chain.builtin && h >= MAX_JUMP_DEPTH) return { errno: 'Too many links' }
   }
   // hooks reaching each chain, parents first
-  const mask = new Map<string, number>()
   for (let k = post.length - 1; k >= 0; k--) {
-    const c = post[k]
-    const m = c.builtin ? (HOOK_BITS[c.name] ?? 0) : (mask.get(c.name) ?? 0)
-    for (const r of c.rules) {
-      if (!counts(r)) continue
-      const tg = r.target
-      if (tg === null) continue
-      if (!c.builtin) {
-        const ok = TARGET_HOOKS[tg.kind]
-        if (ok !== undefined) {
-          for (const h of Object.keys(HOOK_BITS)) if ((m & HOOK_BITS[h]) !== 0 && !ok.includes(h)) return { errno: 'Invalid argument' }
-        }
-      }
-      if (tg.kind === 'jump' || tg.kind === 'goto') mask.set(tg.chain, (mask.get(tg.chain) ?? 0) | m)
-    }
+    const n = post[k]
+    const m = n.chain.builtin ? (HOOK_BITS[n.chain.name] ?? 0) : n.mask
+    if (!n.chain.builtin && (m & n.restrict) !== 0) return { errno: 'Invalid argument' }
+    for (const kid of n.kids) kid.mask |= m
   }
   return null
 }
