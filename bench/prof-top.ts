@@ -1,6 +1,6 @@
 /**
  * Summarises a V8 CPU profile (from `node --cpu-prof`): the functions with the most self time, and
- * self time per file. Used to write the findings in .notes/perf-findings.md.
+ * self time per file. Used to write the findings in docs/perf-findings.md.
  *
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/scale.ts --services 10000
  *   npx tsx bench/prof-top.ts /tmp/prof/CPU.*.cpuprofile [--top 25]

@@ -1,6 +1,6 @@
 /**
  * In-process delegation to a REST route (fastify `inject`), used where the REST handler holds logic
- * that has no shared function yet (see .notes/graphql-needs.md): GraphQL then answers exactly what
+ * that has no shared function yet (see docs/graphql-open-items.md): GraphQL then answers exactly what
  * REST answers, errors included (a Status body is re-thrown as the same StatusError).
  */
 import type { FastifyInstance } from 'fastify'
