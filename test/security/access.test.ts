@@ -120,6 +120,15 @@ test('GraphQL: same rules per root field; clusters lists only the own cluster; n
   const mk = await gql(a.readWrite, 'mutation { createCluster(cluster: { metadata: { name: "c" } }) { metadata { name } } }')
   assert.equal(mk.body.errors[0].extensions.httpStatus, 403)
   assert.equal((await api.get('/api/v1/clusters/b/namespaces/default/services/secret-b').set(...bearer(ADMIN))).status, 200, 'b untouched')
+
+  // the admin creates a cluster over GraphQL: the answer carries its tokens, which work for it alone
+  const made = await gql(ADMIN, 'mutation { createCluster(cluster: { metadata: { name: "d" } }) { metadata { name } tokens { readWrite readOnly } } }')
+  const td = made.body.data.createCluster.tokens as { readWrite: string, readOnly: string }
+  assert.match(td.readWrite, /^kns_/)
+  assert.equal((await api.get('/api/v1/clusters/d').set(...bearer(td.readOnly))).status, 200)
+  assert.equal((await api.get('/api/v1/clusters/a').set(...bearer(td.readWrite))).status, 404)
+  const plainRead = await gql(ADMIN, '{ cluster(name: "d") { tokens { readWrite } } }')
+  assert.equal(plainRead.body.data.cluster.tokens, null, 'tokens are shown only when created')
 })
 
 test('without an admin token everything is open and creation answers no tokens', async (t) => {

@@ -6,7 +6,7 @@
 import type { IResolvers, MercuriusContext } from 'mercurius'
 import type { Node, Pod, Service } from '../../cluster/model.ts'
 import {
-  applyManifests, createCluster, createNode, createPod, createService, deleteCluster, deleteNode, deletePod, deleteService,
+  applyManifests, createClusterWithTokens, createNode, createPod, createService, deleteCluster, deleteNode, deletePod, deleteService,
   clusterObject, getNode, getPod, getService, listClusters, listEndpointSlices, listNodes, listPods, listServices,
   replaceNode, replacePod, replaceService, endpointSlicesOf, CLUSTER_API_VERSION,
   type ClusterInput, type ClusterObject, type KubeList
@@ -90,7 +90,11 @@ export const resolvers = guarded({
   },
 
   Mutation: {
-    createCluster: async (_: unknown, a: { cluster: ClusterInput }, ctx: Ctx) => await createCluster(store(ctx), plain(a.cluster) as ClusterInput),
+    createCluster: async (_: unknown, a: { cluster: ClusterInput }, ctx: Ctx) => {
+      // same use case as REST: the cluster and its tokens in one transaction; tokens shown once, with access control on
+      const { cluster, tokens } = await createClusterWithTokens(store(ctx), plain(a.cluster) as ClusterInput)
+      return ctx.app.auth.enabled ? { ...cluster, tokens } : cluster
+    },
     deleteCluster: async (_: unknown, a: { name: string }, ctx: Ctx) => await deleteCluster(store(ctx), a.name),
     applyManifests: async (_: unknown, a: { cluster: string, manifests: string, format: 'yaml' | 'json' }, ctx: Ctx) => {
       const r = await applyManifests(store(ctx), a.cluster, a.manifests, a.format, { maxObjects: ctx.app.limits.maxManifestObjects })

@@ -44,12 +44,17 @@ type KubeProxySettings { profile: KubeProxyProfile! masqueradeAll: Boolean! node
 type ClusterSpec { serviceCIDR: String! clusterCIDR: String! "e.g. 30000-32767" nodePortRange: String! kubeProxy: KubeProxySettings! }
 type ClusterMeta { name: String! uid: String! creationTimestamp: String! resourceVersion: String! }
 
+"Access tokens of one cluster (shown once, in the createCluster answer, when access control is on)."
+type ClusterTokens { readWrite: String! readOnly: String! }
+
 "A virtual cluster (REST: /api/v1/clusters/{name}) and everything in it."
 type Cluster {
   apiVersion: String!
   kind: String!
   metadata: ClusterMeta!
   spec: ClusterSpec!
+  "only in the createCluster answer with access control on; null elsewhere"
+  tokens: ClusterTokens
   nodes: NodeList!
   node(name: String!): Node!
   "pods of a namespace (REST .../namespaces/{ns}/pods); all namespaces when omitted"

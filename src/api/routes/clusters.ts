@@ -1,8 +1,7 @@
 /** /api/v1/clusters: create, list, get, delete virtual clusters. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { issueTokensTx } from '../../store/tokens.ts'
-import { clusterObject, createClusterTx, deleteCluster, getCluster, listClusters, CLUSTER_API_VERSION, type ClusterInput } from '../../cluster/actions/clusters.ts'
+import { clusterObject, createClusterWithTokens, deleteCluster, getCluster, listClusters, CLUSTER_API_VERSION, type ClusterInput } from '../../cluster/actions/clusters.ts'
 import { ClusterParams, errors, ok } from './shared.ts'
 
 const clusters: FastifyPluginAsyncTypebox = async (app) => {
@@ -18,12 +17,9 @@ const clusters: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (req, reply) => {
     reply.code(201)
-    // the cluster and its tokens in one transaction; the tokens are shown once, when access control is on
-    const { rec, tokens } = await app.store.write(async ctx => {
-      const rec = await createClusterTx(ctx, req.body as ClusterInput)
-      return { rec, tokens: await issueTokensTx(ctx.repo, rec.id) }
-    })
-    return app.auth.enabled ? { ...clusterObject(rec), tokens } : clusterObject(rec)
+    // the tokens are shown once, when access control is on
+    const { cluster, tokens } = await createClusterWithTokens(app.store, req.body as ClusterInput)
+    return app.auth.enabled ? { ...cluster, tokens } : cluster
   })
 
   app.get('/clusters', {

@@ -2,6 +2,7 @@
 import type { ClusterSettings, KubeProxySettings } from '../model.ts'
 import type { ClusterRecord, Store, WriteContext } from '../../store/index.ts'
 import { UniqueViolation } from '../../store/index.ts'
+import { issueTokensTx, type ClusterTokens } from '../../store/tokens.ts'
 import { alreadyExists, defaultClusterSettings, invalid, notFound, nodePortRangeText, validateClusterSettings, type DeepPartial, type FieldError } from './domain.ts'
 import { env } from './common.ts'
 
@@ -86,6 +87,18 @@ export async function createClusterTx (ctx: WriteContext, input: ClusterInput): 
 
 export async function createCluster (store: Store, input: ClusterInput): Promise<ClusterObject> {
   return clusterObject(await store.write(async ctx => await createClusterTx(ctx, input)))
+}
+
+/**
+ * Creates the cluster and its read-write and read-only access tokens in one transaction. The tokens
+ * are returned in clear only here (the store keeps their hashes); REST and GraphQL both create through this.
+ */
+export async function createClusterWithTokens (store: Store, input: ClusterInput): Promise<{ cluster: ClusterObject, tokens: ClusterTokens }> {
+  const { rec, tokens } = await store.write(async ctx => {
+    const rec = await createClusterTx(ctx, input)
+    return { rec, tokens: await issueTokensTx(ctx.repo, rec.id) }
+  })
+  return { cluster: clusterObject(rec), tokens }
 }
 
 export async function listClusters (store: Store): Promise<ClusterObject[]> {
