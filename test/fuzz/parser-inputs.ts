@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import fc from 'fast-check'
+import { NetfilterError, parseRuleset } from '../../src/netfilter/index.ts'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 
@@ -53,3 +54,21 @@ export const mutatedRuleset: fc.Arbitrary<string> = fc.tuple(fc.constantFrom(...
   .map(([seed, ms]) => ms.reduce((lines, m) => m(lines), seed.split('\n')).join('\n'))
 
 export const anyRuleset: fc.Arbitrary<string> = fc.oneof(randomRuleset, mutatedRuleset, fc.string({ maxLength: 400 }), fc.string({ unit: 'binary', maxLength: 200 }))
+
+/**
+ * Parses one fuzz input and classifies it: `null` when it parsed, the NetfilterError code when it was
+ * refused. Anything else thrown (a crash) or a parse slower than `boundMs` throws, failing the property.
+ */
+export function parseWithin (text: string, boundMs: number): { ms: number, code: string | null } {
+  const t0 = performance.now()
+  let code: string | null = null
+  try {
+    parseRuleset(text)
+  } catch (e) {
+    if (!(e instanceof NetfilterError)) throw new Error(`not a NetfilterError: ${String((e as Error)?.stack ?? e)}`)
+    code = e.code ?? '?'
+  }
+  const ms = performance.now() - t0
+  if (ms > boundMs) throw new Error(`input took ${ms.toFixed(0)} ms (bound ${boundMs} ms)`)
+  return { ms, code }
+}

@@ -8,7 +8,7 @@ import { legacyEndpoints, type EndpointInfo } from './endpoints.ts'
 import { endpointChain, servicePortChain } from './hash.ts'
 import { cidrContains, parseCIDR, parseIP } from './ip.ts'
 import { probability } from './probability.ts'
-import { comment, rule } from './service-rules.ts'
+import { comment, portEmitters } from './service-rules.ts'
 import type { ServicePortInfo } from './service-info.ts'
 import type { ProxierConfig, RuleProvenance, ServiceFragment } from './types.ts'
 
@@ -20,11 +20,7 @@ export function legacyServicePortRules (sp: ServicePortInfo, allEps: EndpointInf
   const ns = sp.portString
   const p = sp.proto
   const pf = `spec.ports[${sp.portIndex}]`
-  const base: RuleProvenance = { origin: 'kube-proxy', service: sp.service, servicePort: ns }
-  const prov = (field: string | undefined, note: string, extra?: { endpoint: string }): RuleProvenance =>
-    ({ origin: 'kube-proxy', service: sp.service, servicePort: ns, field, note, endpoint: extra?.endpoint })
-  const F = (chain: string, words: string[], pv: RuleProvenance): void => { frag.filterRules.push(rule('filter', chain, words, pv)) }
-  const N = (chain: string, words: string[], pv: RuleProvenance): void => { frag.natRules.push(rule('nat', chain, words, pv)) }
+  const { prov, F, N } = portEmitters(sp, frag)
 
   const eps = legacyEndpoints(allEps)
   const hasEndpoints = eps.length > 0

@@ -24,16 +24,28 @@ export function detectorArgs (cfg: ProxierConfig, local: boolean): string[] | nu
   return local ? ['-s', cfg.clusterCIDR] : ['!', '-s', cfg.clusterCIDR]
 }
 
+/** What both eras' emitters share for one service port: provenance builders and rule appenders. */
+export function portEmitters (sp: ServicePortInfo, frag: ServiceFragment): {
+  base: RuleProvenance
+  prov: (field: string | undefined, note: string, extra?: { endpoint: string }) => RuleProvenance
+  F: (chain: string, words: string[], pv: RuleProvenance) => void
+  N: (chain: string, words: string[], pv: RuleProvenance) => void
+} {
+  const base: RuleProvenance = { origin: 'kube-proxy', service: sp.service, servicePort: sp.portString }
+  return {
+    base,
+    prov: (field, note, extra) => ({ ...base, field, note, endpoint: extra?.endpoint }),
+    F: (chain, words, pv) => { frag.filterRules.push(rule('filter', chain, words, pv)) },
+    N: (chain, words, pv) => { frag.natRules.push(rule('nat', chain, words, pv)) }
+  }
+}
+
 /** Appends one service port's rules (current era) to the fragment. */
 export function currentServicePortRules (sp: ServicePortInfo, eps: EndpointInfo[], cfg: ProxierConfig, largeClusterMode: boolean, frag: ServiceFragment): void {
   const ns = sp.portString
   const p = sp.proto
   const pf = `spec.ports[${sp.portIndex}]`
-  const base: RuleProvenance = { origin: 'kube-proxy', service: sp.service, servicePort: ns }
-  const prov = (field: string | undefined, note: string, extra?: { endpoint: string }): RuleProvenance =>
-    ({ origin: 'kube-proxy', service: sp.service, servicePort: ns, field, note, endpoint: extra?.endpoint })
-  const F = (chain: string, words: string[], pv: RuleProvenance): void => { frag.filterRules.push(rule('filter', chain, words, pv)) }
-  const N = (chain: string, words: string[], pv: RuleProvenance): void => { frag.natRules.push(rule('nat', chain, words, pv)) }
+  const { base, prov, F, N } = portEmitters(sp, frag)
 
   const svcChain = servicePortChain('SVC', ns, p)
   const svlChain = servicePortChain('SVL', ns, p)

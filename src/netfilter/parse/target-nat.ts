@@ -61,6 +61,14 @@ function natFlags (s: NatS, id: string): boolean {
   return true
 }
 
+/** DNAT/SNAT options: a flag, or one `--to-destination`/`--to-source` range (repeatable). */
+function parseNatOption (s: NatS, o: { id: string }, arg: string, _i: unknown, env: Parameters<typeof parseNatRange>[1]): void {
+  if (natFlags(s, o.id)) return
+  const r = parseNatRange(arg, env)
+  s.ranges.push(r.range)
+  s.ports ||= r.ports
+}
+
 export const dnatTarget = defineExt({
   name: 'DNAT',
   options: [
@@ -69,12 +77,7 @@ export const dnatTarget = defineExt({
     opt('persistent', 'persistent', false, false)
   ],
   init: natInit,
-  parse (s: NatS, o, arg, _i, env) {
-    if (natFlags(s, o.id)) return
-    const r = parseNatRange(arg, env)
-    s.ranges.push(r.range)
-    s.ports ||= r.ports
-  },
+  parse: parseNatOption,
   finish (s: NatS, env): Target {
     if (s.ports) needPorts(env)
     if (env.table !== 'nat' || wrongHook(env, ['PREROUTING', 'OUTPUT'])) return kernelRefuses(env)
@@ -91,12 +94,7 @@ export const snatTarget = defineExt({
     opt('persistent', 'persistent', false, false)
   ],
   init: natInit,
-  parse (s: NatS, o, arg, _i, env) {
-    if (natFlags(s, o.id)) return
-    const r = parseNatRange(arg, env)
-    s.ranges.push(r.range)
-    s.ports ||= r.ports
-  },
+  parse: parseNatOption,
   finish (s: NatS, env): Target {
     if (s.ports) needPorts(env)
     if (env.table !== 'nat' || wrongHook(env, ['POSTROUTING', 'INPUT'])) return kernelRefuses(env)
