@@ -18,9 +18,10 @@ test('manifest object count: 413, nothing applied', async (t) => {
   await api.post('/api/v1/clusters').send({ metadata: { name: 'a' } })
   const docs = Array.from({ length: 4 }, (_, i) => `apiVersion: v1\nkind: Service\nmetadata:\n  name: s${i}\nspec:\n  ports:\n  - port: 80\n`).join('---\n')
   const r = await api.post('/api/v1/clusters/a/manifests').set('content-type', 'application/yaml').send(docs)
-  assert.ok(r.status === 413 || r.status === 422, `got ${r.status}`)
+  assert.equal(r.status, 413)
   assert.equal(r.body.kind, 'Status')
-  assert.match(r.body.message, /3/)
+  assert.equal(r.body.reason, 'RequestEntityTooLarge')
+  assert.match(r.body.message, /4 objects, the limit is 3/)
   assert.deepEqual((await api.get('/api/v1/clusters/a/namespaces/default/services')).body.items, [])
 })
 
