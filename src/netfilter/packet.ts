@@ -138,53 +138,89 @@ export function parseTcpFlags (f: Packet['tcpFlags']): number {
   return v
 }
 
-/** Convert a caller packet into the internal form (validates addresses and ports). */
-export function toPkt (p: Packet, local: boolean): Pkt {
-  const proto = protoNumber(p.proto)
-  const hasPorts = proto === 6 || proto === 17 || proto === 132
-  const port = (v: number | undefined, name: string): number => {
-    if (v === undefined) return 0
-    if (!Number.isInteger(v) || v < 0 || v > 65535) throw new Error(`invalid ${name} ${v}`)
-    return v
-  }
-  const defLen = proto === 6 ? 60 : 28
-  return {
-    src: p.src === undefined ? 0 : ipToU32(p.src),
-    dst: ipToU32(p.dst),
-    proto,
-    sport: hasPorts ? port(p.sport, 'sport') : 0,
-    dport: hasPorts ? port(p.dport, 'dport') : 0,
-    hasPorts,
-    tcpFlags: proto === 6 ? parseTcpFlags(p.tcpFlags) : 0,
-    icmpType: p.icmpType ?? 8,
-    icmpCode: p.icmpCode ?? 0,
-    icmpId: p.icmpId ?? 0,
-    embedded: p.icmpEmbedded === undefined ? undefined : {
+function checkedPort (v: number | undefined, name: string): number {
+  if (v === undefined) return 0
+  if (!Number.isInteger(v) || v < 0 || v > 65535) throw new Error(`invalid ${name} ${v}`)
+  return v
+}
+
+/**
+ * The internal packet as a class: every field is set in the constructor in one order, so all
+ * packets share one shape (the evaluator reads and writes them on every rule).
+ */
+class MutablePkt implements Pkt {
+  src: number
+  dst: number
+  proto: number
+  sport: number
+  dport: number
+  hasPorts: boolean
+  tcpFlags: number
+  icmpType: number
+  icmpCode: number
+  icmpId: number
+  embedded: Pkt['embedded']
+  inIface: string
+  outIface = ''
+  mark: number
+  ttl: number
+  length: number
+  tos: number
+  id: number
+  df: boolean
+  fragment: boolean
+  mac: string | undefined
+  uid: number | undefined
+  gid: number | undefined
+  seq: number | undefined
+  ack: number | undefined
+  window: number | undefined
+  local: boolean
+  nfTrace = false
+  version = 0
+  snap: PacketSnapshot | undefined = undefined
+
+  constructor (p: Packet, local: boolean) {
+    const proto = protoNumber(p.proto)
+    const hasPorts = proto === 6 || proto === 17 || proto === 132
+    this.src = p.src === undefined ? 0 : ipToU32(p.src)
+    this.dst = ipToU32(p.dst)
+    this.proto = proto
+    this.sport = hasPorts ? checkedPort(p.sport, 'sport') : 0
+    this.dport = hasPorts ? checkedPort(p.dport, 'dport') : 0
+    this.hasPorts = hasPorts
+    this.tcpFlags = proto === 6 ? parseTcpFlags(p.tcpFlags) : 0
+    this.icmpType = p.icmpType ?? 8
+    this.icmpCode = p.icmpCode ?? 0
+    this.icmpId = p.icmpId ?? 0
+    this.embedded = p.icmpEmbedded === undefined ? undefined : {
       src: ipToU32(p.icmpEmbedded.src),
       dst: ipToU32(p.icmpEmbedded.dst),
       proto: protoNumber(p.icmpEmbedded.proto),
-      sport: port(p.icmpEmbedded.sport, 'embedded sport'),
-      dport: port(p.icmpEmbedded.dport, 'embedded dport')
-    },
-    inIface: local ? '' : (p.inIface ?? ''),
-    outIface: '',
-    mark: (p.mark ?? 0) >>> 0,
-    ttl: p.ttl ?? 64,
-    length: p.length ?? defLen,
-    tos: p.tos ?? 0,
-    id: p.id ?? 0,
-    df: p.df ?? true,
-    fragment: p.fragment ?? false,
-    mac: p.mac,
-    uid: p.uid,
-    gid: p.gid,
-    seq: p.seq,
-    ack: p.ack,
-    window: p.window,
-    local,
-    nfTrace: false,
-    version: 0
+      sport: checkedPort(p.icmpEmbedded.sport, 'embedded sport'),
+      dport: checkedPort(p.icmpEmbedded.dport, 'embedded dport')
+    }
+    this.inIface = local ? '' : (p.inIface ?? '')
+    this.mark = (p.mark ?? 0) >>> 0
+    this.ttl = p.ttl ?? 64
+    this.length = p.length ?? (proto === 6 ? 60 : 28)
+    this.tos = p.tos ?? 0
+    this.id = p.id ?? 0
+    this.df = p.df ?? true
+    this.fragment = p.fragment ?? false
+    this.mac = p.mac
+    this.uid = p.uid
+    this.gid = p.gid
+    this.seq = p.seq
+    this.ack = p.ack
+    this.window = p.window
+    this.local = local
   }
+}
+
+/** Convert a caller packet into the internal form (validates addresses and ports). */
+export function toPkt (p: Packet, local: boolean): Pkt {
+  return new MutablePkt(p, local)
 }
 
 /** Snapshot (cached until the packet changes; call `touch` after every mutation). */

@@ -3,7 +3,7 @@
  * engine state. `statistic --mode random` is either sampled with the state's seeded PRNG or
  * enumerated exactly (`all`): one branch per outcome path with its kernel-quantised probability.
  */
-import type { Prepared } from './prepare.ts'
+import type { Prepared, PRule } from './prepare.ts'
 import type { Ctx, Detail, Step } from './context.ts'
 import type { EngineState } from './state.ts'
 import { branchEngineState, cloneEngineState } from './state.ts'
@@ -12,7 +12,7 @@ import type { Host, HostSpec } from '../host.ts'
 import { toPkt, snapshot } from '../packet.ts'
 import type { Packet, PacketSnapshot } from '../packet.ts'
 import { ingressPath, localPath } from './paths.ts'
-import type { Backend, Outcome } from './paths.ts'
+import type { Backend, Outcome, PathOptions } from './paths.ts'
 import { nextU32 } from '../rng.ts'
 import type { CtInfo } from '../conntrack.ts'
 
@@ -87,10 +87,83 @@ function ctView (ctx: Ctx): Branch['ct'] {
   if (c.entry === undefined) return { state: c.untracked ? 'UNTRACKED' : 'INVALID' }
   const info = c.info as CtInfo
   const state = info === 'NEW' ? 'NEW' : info.startsWith('RELATED') ? 'RELATED' : 'ESTABLISHED'
-  return { state, ...(c.entry.id !== 0 ? { entry: c.entry.id } : {}), direction: info.endsWith('REPLY') ? 'REPLY' : 'ORIGINAL' }
+  const direction = info.endsWith('REPLY') ? 'REPLY' : 'ORIGINAL'
+  return c.entry.id !== 0 ? { state, entry: c.entry.id, direction } : { state, direction }
 }
 
-function runOnce (prepared: Prepared, host: Host, packet: Packet, state: EngineState, opts: EvaluateOptions, decide: (p: number) => boolean, choices: RandomChoice[]): Branch {
+/**
+ * How the `all` mode enumerates random draws: replay the forced `prefix`, then take the likelier
+ * side of each new draw and queue the other side as a pending prefix.
+ */
+class Enumeration {
+  k = 0
+  readonly taken: boolean[] = []
+  constructor (readonly prefix: boolean[], readonly pending: boolean[][], readonly branches: Branch[], readonly max: number) {}
+
+  next (pm: number): boolean {
+    let v: boolean
+    if (this.k < this.prefix.length) v = this.prefix[this.k]
+    else {
+      v = pm > 0
+      const altP = v ? 1 - pm : pm
+      if (altP > 0) {
+        const alt = this.taken.slice()
+        alt.push(!v)
+        this.pending.push(alt)
+        if (this.branches.length + this.pending.length > this.max) throw branchLimit(this.max)
+      }
+    }
+    this.taken.push(v)
+    this.k++
+    return v
+  }
+}
+
+function branchLimit (max: number): EvaluationError {
+  return new EvaluationError('E_BRANCH_LIMIT', `more than ${max} random branches (statistic --mode random); raise maxBranches or use mode 'sample'`)
+}
+
+/**
+ * The per-packet context as a class: one object with a fixed shape and the draw logic as a method,
+ * instead of a literal plus per-packet closures. This matters beyond call cost: V8 tracks object
+ * literals per allocation site and, when many objects of a site survive a scavenge, allocates that
+ * site's objects straight into the old generation ("pretenuring"). With the context and the packet as
+ * literals and the draws as per-packet closures, V8 (Node 20) pretenured the trace's sites within the
+ * first few hundred traces: every trace's result graph then lived until a full GC, each scavenge took
+ * tens of milliseconds and about half of the CPU went to GC (`node --trace-gc` shows the old
+ * generation growing by most of each scavenge). Class instances carry no allocation-site feedback,
+ * so the per-trace roots stay young and die young.
+ */
+class EvalCtx implements Ctx {
+  ct: Ctx['ct'] = { untracked: false, seen: false, unconfirmed: false, forced: false }
+  hook: Ctx['hook']
+  table: Ctx['table'] = 'raw'
+  steps: Step[] = []
+  traversal = 0
+  why = ''
+  explain = false
+  dry = false
+  probability = 1
+  nextHop = 0
+  forwarded = false
+  ruleEvals = 0
+  readonly choices: RandomChoice[] = []
+
+  constructor (readonly prepared: Prepared, readonly host: Host, public pkt: Ctx['pkt'], readonly state: EngineState,
+    readonly detail: Detail, readonly backend: Backend, local: boolean, readonly enumeration: Enumeration | null) {
+    this.hook = local ? 'OUTPUT' : 'PREROUTING'
+  }
+
+  decide (p: number, pr: PRule): boolean {
+    const pm = Math.min(p, TWO31) / TWO31
+    const m = this.enumeration === null ? (nextU32(this.state.rng) & 0x7fffffff) < p : this.enumeration.next(pm)
+    this.probability *= m ? pm : 1 - pm
+    this.choices.push({ table: pr.table, chain: pr.chain.name, n: pr.index + 1, pMatch: pm, matched: m })
+    return m
+  }
+}
+
+function runOnce (prepared: Prepared, host: Host, packet: Packet, state: EngineState, opts: EvaluateOptions, enumeration: Enumeration | null): Branch {
   const origin = opts.origin ?? (packet.inIface !== undefined && packet.inIface !== '' ? 'ingress' : 'local')
   let pkt
   try { pkt = toPkt(packet, origin === 'local') } catch (e) { throw new EvaluationError('E_PACKET', (e as Error).message) }
@@ -100,38 +173,11 @@ function runOnce (prepared: Prepared, host: Host, packet: Packet, state: EngineS
     state.nth.clear()
     state.counters.clear()
   }
-  const ctx: Ctx = {
-    prepared,
-    host,
-    pkt,
-    state,
-    ct: { untracked: false, seen: false, unconfirmed: false, forced: false },
-    hook: origin === 'local' ? 'OUTPUT' : 'PREROUTING',
-    table: 'raw',
-    detail: opts.detail ?? 'matched',
-    steps: [],
-    traversal: 0,
-    why: '',
-    explain: false,
-    dry: false,
-    decide: () => false,
-    probability: 1,
-    nextHop: 0,
-    forwarded: false,
-    ruleEvals: 0,
-    backend: opts.backend ?? 'legacy'
-  }
-  ctx.decide = (p, pr): boolean => {
-    const m = decide(p)
-    const pm = Math.min(p, TWO31) / TWO31
-    ctx.probability *= m ? pm : 1 - pm
-    choices.push({ table: pr.table, chain: pr.chain.name, n: pr.index + 1, pMatch: pm, matched: m })
-    return m
-  }
-  const pathOpts = { backend: opts.backend ?? 'legacy', ...(packet.ctState !== undefined ? { forcedCt: packet.ctState } : {}) }
+  const backend = opts.backend ?? 'legacy'
+  const ctx = new EvalCtx(prepared, host, pkt, state, opts.detail ?? 'matched', backend, origin === 'local', enumeration)
+  const pathOpts: PathOptions = { backend, forcedCt: packet.ctState }
   const outcome = origin === 'local' ? localPath(ctx, pathOpts) : ingressPath(ctx, pathOpts)
-  // attach rule positions to the random choices (the step recorded right after each draw)
-  return { probability: ctx.probability, outcome, steps: ctx.steps, packetAfter: snapshot(ctx.pkt), choices, ct: ctView(ctx), state }
+  return { probability: ctx.probability, outcome, steps: ctx.steps, packetAfter: snapshot(ctx.pkt), choices: ctx.choices, ct: ctView(ctx), state }
 }
 
 /**
@@ -145,8 +191,8 @@ export function evaluatePacket (prepared: Prepared, hostIn: Host | HostSpec, pac
   if (opts.now !== undefined) state.now = opts.now
   const mode = opts.mode ?? 'sample'
   if (mode === 'sample') {
-    const b = runOnce(prepared, host, packet, state, opts, (p) => (nextU32(state.rng) & 0x7fffffff) < p, [])
-    return { ...b, mode, branches: [b] }
+    const b = runOnce(prepared, host, packet, state, opts, null)
+    return withBranches(b, mode, [b])
   }
   const max = opts.maxBranches ?? 1024
   const branches: Branch[] = []
@@ -157,30 +203,9 @@ export function evaluatePacket (prepared: Prepared, hostIn: Host | HostSpec, pac
   while (pending.length > 0) {
     const prefix = pending.pop()!
     const st = big ? branchEngineState(state) : cloneEngineState(state)
-    let k = 0
-    const taken: boolean[] = []
-    const b = runOnce(prepared, host, packet, st, opts, (p) => {
-      const pm = Math.min(p, TWO31) / TWO31
-      let v: boolean
-      if (k < prefix.length) v = prefix[k]
-      else {
-        v = pm > 0
-        const altP = v ? 1 - pm : pm
-        if (altP > 0) {
-          pending.push([...taken, !v])
-          if (branches.length + pending.length > max) {
-            throw new EvaluationError('E_BRANCH_LIMIT', `more than ${max} random branches (statistic --mode random); raise maxBranches or use mode 'sample'`)
-          }
-        }
-      }
-      taken.push(v)
-      k++
-      return v
-    }, [])
+    const b = runOnce(prepared, host, packet, st, opts, new Enumeration(prefix, pending, branches, max))
     branches.push(b)
-    if (branches.length + pending.length > max) {
-      throw new EvaluationError('E_BRANCH_LIMIT', `more than ${max} random branches (statistic --mode random); raise maxBranches or use mode 'sample'`)
-    }
+    if (branches.length + pending.length > max) throw branchLimit(max)
   }
   // deterministic order: by the sequence of draws (matched first)
   branches.sort((a, b) => {
@@ -189,5 +214,10 @@ export function evaluatePacket (prepared: Prepared, hostIn: Host | HostSpec, pac
     }
     return a.choices.length - b.choices.length
   })
-  return { ...branches[0], mode, branches }
+  return withBranches(branches[0], mode, branches)
+}
+
+/** The result: the first branch's fields (in their usual order), the mode and every branch. */
+function withBranches (b: Branch, mode: 'sample' | 'all', branches: Branch[]): EvaluateResult {
+  return { probability: b.probability, outcome: b.outcome, steps: b.steps, packetAfter: b.packetAfter, choices: b.choices, ct: b.ct, state: b.state, mode, branches }
 }

@@ -2,6 +2,29 @@
 
 /** Parse a dotted quad into an unsigned 32-bit number; throws on malformed input. */
 export function ipToU32 (s: string): number {
+  // fast path for the usual plain dotted quad (no allocation); anything else takes the strict path
+  let n = 0
+  let v = 0
+  let digits = 0
+  let dots = 0
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 48 && c <= 57) {
+      v = v * 10 + (c - 48)
+      if (++digits > 3) return ipToU32Strict(s)
+    } else if (c === 46 && digits > 0 && dots < 3) {
+      if (v > 255) return ipToU32Strict(s)
+      n = n * 256 + v
+      v = 0
+      digits = 0
+      dots++
+    } else return ipToU32Strict(s)
+  }
+  if (dots !== 3 || digits === 0 || v > 255) return ipToU32Strict(s)
+  return (n * 256 + v) >>> 0
+}
+
+function ipToU32Strict (s: string): number {
   const parts = s.trim().split('.')
   if (parts.length !== 4) throw new Error(`invalid IPv4 address '${s}'`)
   let n = 0
@@ -14,8 +37,21 @@ export function ipToU32 (s: string): number {
   return n >>> 0
 }
 
+// a small direct-mapped memo of formatted addresses: traces format the same few addresses over and
+// over (every packet snapshot, every message); every slot starts as the valid pair 0 → '0.0.0.0'
+const IP_MEMO_SIZE = 1024
+const ipMemoKey = new Uint32Array(IP_MEMO_SIZE)
+const ipMemoText: string[] = new Array<string>(IP_MEMO_SIZE).fill('0.0.0.0')
+
 export function u32ToIp (n: number): string {
-  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`
+  const u = n >>> 0
+  if (u !== n && (n | 0) !== n) return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`
+  const slot = (u ^ (u >>> 10) ^ (u >>> 20)) & (IP_MEMO_SIZE - 1)
+  if (ipMemoKey[slot] === u) return ipMemoText[slot]
+  const text = `${u >>> 24}.${(u >>> 16) & 255}.${(u >>> 8) & 255}.${u & 255}`
+  ipMemoKey[slot] = u
+  ipMemoText[slot] = text
+  return text
 }
 
 export function prefixToMask (len: number): number {
@@ -23,6 +59,7 @@ export function prefixToMask (len: number): number {
 }
 
 export function maskToPrefix (mask: number): number | null {
+  if (mask >>> 0 === 0xffffffff) return 32
   let len = 0
   while (len < 32 && ((mask >>> (31 - len)) & 1) === 1) len++
   return prefixToMask(len) === (mask >>> 0) ? len : null

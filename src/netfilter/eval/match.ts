@@ -96,16 +96,27 @@ function ctStateText (ctx: Ctx, withNat: boolean): string {
   return s.join(',')
 }
 
+/** Is `s` (upper case) one of the packet's conntrack states (`stateBits`, plus SNAT/DNAT with `withNat`)? */
+function hasState (ctx: Ctx, s: string, withNat: boolean): boolean {
+  const c = ctx.ct
+  if (c.entry === undefined) return s === (c.untracked ? 'UNTRACKED' : 'INVALID')
+  const info = c.info
+  const base = info === 'NEW' ? 'NEW' : info === 'ESTABLISHED' || info === 'ESTABLISHED_REPLY' ? 'ESTABLISHED' : 'RELATED'
+  if (s === base) return true
+  return withNat && ((s === 'SNAT' && c.entry.status.srcNat) || (s === 'DNAT' && c.entry.status.dstNat))
+}
+
 function stateMatch (want: Inv<string[]>, ctx: Ctx, withNat: boolean, opt: string): boolean {
-  const have = stateBits(ctx)
-  if (withNat && ctx.ct.entry !== undefined) {
-    if (ctx.ct.entry.status.srcNat) have.push('SNAT')
-    if (ctx.ct.entry.status.dstNat) have.push('DNAT')
-  }
-  const w = want.value.map(x => x.toUpperCase())
-  const hit = w.some(x => have.includes(x))
+  let hit = false
+  for (const x of want.value) if (hasState(ctx, x.toUpperCase(), withNat)) { hit = true; break }
   if (hit !== want.invert) return true
-  if (ctx.explain) ctx.why = `${bang(want.invert)}${opt} ${w.join(',')} ${want.invert ? 'but' : '≠'} ${ctStateText(ctx, withNat)}`
+  if (ctx.explain) ctx.why = `${bang(want.invert)}${opt} ${want.value.map(x => x.toUpperCase()).join(',')} ${want.invert ? 'but' : '≠'} ${ctStateText(ctx, withNat)}`
+  return false
+}
+
+/** Record why a match failed (only when explaining) and report the miss. */
+function failWhy (ctx: Ctx, w: string): boolean {
+  if (ctx.explain) ctx.why = w
   return false
 }
 
@@ -117,22 +128,19 @@ function matchConntrack (m: Extract<Match, { kind: 'conntrack' }>, ctx: Ctx): bo
     if (ctx.explain) ctx.why = `no conntrack entry (${ctStateText(ctx, false)}): conntrack criteria cannot match`
     return false
   }
-  const fail = (w: string): boolean => { if (ctx.explain) ctx.why = w; return false }
   if (m.ctdir !== undefined) {
     const dir = ctx.ct.info === 'ESTABLISHED_REPLY' || ctx.ct.info === 'RELATED_REPLY' ? 'REPLY' : 'ORIGINAL'
-    if (dir !== m.ctdir) return fail(`--ctdir ${m.ctdir} ≠ ${dir}`)
+    if (dir !== m.ctdir) return failWhy(ctx, `--ctdir ${m.ctdir} ≠ ${dir}`)
   }
-  if (m.ctproto !== undefined && ((e.orig.proto === m.ctproto.value) === m.ctproto.invert)) return fail(`${bang(m.ctproto.invert)}--ctproto ${m.ctproto.value} vs ${e.orig.proto}`)
-  const addrs: Array<[AddrMatch | undefined, number, string]> = [
-    [m.ctorigsrc, e.orig.src, '--ctorigsrc'], [m.ctorigdst, e.orig.dst, '--ctorigdst'],
-    [m.ctreplsrc, e.reply.src, '--ctreplsrc'], [m.ctrepldst, e.reply.dst, '--ctrepldst']
-  ]
-  for (const [am, a, opt] of addrs) if (am !== undefined && !addrOk(am, a)) return fail(addrWhy(opt, am, a))
-  const ports: Array<[Inv<PortRange> | undefined, number, string]> = [
-    [m.ctorigsrcport, e.orig.sport, '--ctorigsrcport'], [m.ctorigdstport, e.orig.dport, '--ctorigdstport'],
-    [m.ctreplsrcport, e.reply.sport, '--ctreplsrcport'], [m.ctrepldstport, e.reply.dport, '--ctrepldstport']
-  ]
-  for (const [pm, port, opt] of ports) if (pm !== undefined && !portOk(pm, port, opt, ctx)) return false
+  if (m.ctproto !== undefined && ((e.orig.proto === m.ctproto.value) === m.ctproto.invert)) return failWhy(ctx, `${bang(m.ctproto.invert)}--ctproto ${m.ctproto.value} vs ${e.orig.proto}`)
+  if (m.ctorigsrc !== undefined && !addrOk(m.ctorigsrc, e.orig.src)) return failWhy(ctx, addrWhy('--ctorigsrc', m.ctorigsrc, e.orig.src))
+  if (m.ctorigdst !== undefined && !addrOk(m.ctorigdst, e.orig.dst)) return failWhy(ctx, addrWhy('--ctorigdst', m.ctorigdst, e.orig.dst))
+  if (m.ctreplsrc !== undefined && !addrOk(m.ctreplsrc, e.reply.src)) return failWhy(ctx, addrWhy('--ctreplsrc', m.ctreplsrc, e.reply.src))
+  if (m.ctrepldst !== undefined && !addrOk(m.ctrepldst, e.reply.dst)) return failWhy(ctx, addrWhy('--ctrepldst', m.ctrepldst, e.reply.dst))
+  if (m.ctorigsrcport !== undefined && !portOk(m.ctorigsrcport, e.orig.sport, '--ctorigsrcport', ctx)) return false
+  if (m.ctorigdstport !== undefined && !portOk(m.ctorigdstport, e.orig.dport, '--ctorigdstport', ctx)) return false
+  if (m.ctreplsrcport !== undefined && !portOk(m.ctreplsrcport, e.reply.sport, '--ctreplsrcport', ctx)) return false
+  if (m.ctrepldstport !== undefined && !portOk(m.ctrepldstport, e.reply.dport, '--ctrepldstport', ctx)) return false
   if (m.ctstatus !== undefined) {
     const st: string[] = []
     if (e.status.seenReply) st.push('SEEN_REPLY')
@@ -140,7 +148,7 @@ function matchConntrack (m: Extract<Match, { kind: 'conntrack' }>, ctx: Ctx): bo
     if (e.status.confirmed) st.push('CONFIRMED')
     const w = m.ctstatus.value.map(x => x.toUpperCase())
     const hit = w.some(x => st.includes(x)) || (w.includes('NONE') && st.length === 0)
-    if (hit === m.ctstatus.invert) return fail(`${bang(m.ctstatus.invert)}--ctstatus ${w.join(',')} vs ${st.join(',') || 'NONE'}`)
+    if (hit === m.ctstatus.invert) return failWhy(ctx, `${bang(m.ctstatus.invert)}--ctstatus ${w.join(',')} vs ${st.join(',') || 'NONE'}`)
   }
   return true
 }
@@ -213,6 +221,22 @@ function matchRecent (m: Extract<Match, { kind: 'recent' }>, ctx: Ctx): Tri {
   return ret ? HIT : MISS
 }
 
+/** The first type name addrtype does not know, if any. */
+function unknownAddrType (spec: Inv<string[]> | undefined): string | undefined {
+  if (spec === undefined) return undefined
+  for (const t of spec.value) if (!(ADDR_TYPES as readonly string[]).includes(t.toUpperCase())) return t
+  return undefined
+}
+
+function addrTypeOk (ctx: Ctx, spec: Inv<string[]>, a: number, opt: string, d: string | undefined): boolean {
+  const ty = addrType(ctx.host, a, d)
+  let hit = false
+  for (const x of spec.value) if (x.toUpperCase() === ty) { hit = true; break }
+  if (hit !== spec.invert) return true
+  if (ctx.explain) ctx.why = `${bang(spec.invert)}${opt} ${spec.value.map(x => x.toUpperCase()).join(',')} ${spec.invert ? 'but' : '≠'} ${u32ToIp(a)} is ${ty}${d !== undefined ? ` (limited to ${d})` : ''}`
+  return false
+}
+
 function matchOne (m: Match, ctx: Ctx, pr: PRule): Tri {
   const p = ctx.pkt
   switch (m.kind) {
@@ -259,19 +283,10 @@ function matchOne (m: Match, ctx: Ctx, pr: PRule): Tri {
     case 'addrtype': {
       const dev = m.limitIfaceIn === true ? p.inIface : m.limitIfaceOut === true ? p.outIface : ''
       const d = dev === '' ? undefined : dev
-      const check = (spec: Inv<string[]>, a: number, opt: string): boolean => {
-        const ty = addrType(ctx.host, a, d)
-        const want = spec.value.map(x => x.toUpperCase())
-        const hit = want.includes(ty)
-        if (hit !== spec.invert) return true
-        if (ctx.explain) ctx.why = `${bang(spec.invert)}${opt} ${want.join(',')} ${spec.invert ? 'but' : '≠'} ${u32ToIp(a)} is ${ty}${d !== undefined ? ` (limited to ${d})` : ''}`
-        return false
-      }
-      for (const t of [...(m.srcType?.value ?? []), ...(m.dstType?.value ?? [])]) {
-        if (!(ADDR_TYPES as readonly string[]).includes(t.toUpperCase())) { ctx.why = `addrtype: unknown type ${t}`; return UNKNOWN }
-      }
-      if (m.srcType !== undefined && !check(m.srcType, p.src, '--src-type')) return MISS
-      if (m.dstType !== undefined && !check(m.dstType, p.dst, '--dst-type')) return MISS
+      const bad = unknownAddrType(m.srcType) ?? unknownAddrType(m.dstType)
+      if (bad !== undefined) { ctx.why = `addrtype: unknown type ${bad}`; return UNKNOWN }
+      if (m.srcType !== undefined && !addrTypeOk(ctx, m.srcType, p.src, '--src-type', d)) return MISS
+      if (m.dstType !== undefined && !addrTypeOk(ctx, m.dstType, p.dst, '--dst-type', d)) return MISS
       return HIT
     }
     case 'statistic': {

@@ -4,8 +4,8 @@
  * later packets and replies from the conntrack tuples.
  */
 import type { Ctx, PktCt } from './context.ts'
-import type { CtEntry, Tuple } from '../conntrack.ts'
-import { invertTuple, tupleKey, tupleTaken, tupleToString } from '../conntrack.ts'
+import type { Conntrack, CtEntry, Tuple } from '../conntrack.ts'
+import { invertTuple, tupleKey, tupleToString } from '../conntrack.ts'
 import { nextU32, hashWords } from '../rng.ts'
 import { snapshot, touch } from '../packet.ts'
 import type { Pkt } from '../packet.ts'
@@ -161,8 +161,8 @@ export interface NatRangeSpec {
  */
 export function setupNat (ctx: Ctx, e: CtEntry, manip: Manip, range: NatRangeSpec): string {
   const cur = currentOrig(e)
-  const next: Tuple = { ...cur }
-  const notes: string[] = []
+  const next: Tuple = { src: cur.src, dst: cur.dst, proto: cur.proto, sport: cur.sport, dport: cur.dport }
+  let notes = ''
   if (range.minAddr !== undefined) {
     const max = range.maxAddr ?? range.minAddr
     let a = range.minAddr
@@ -170,45 +170,57 @@ export function setupNat (ctx: Ctx, e: CtEntry, manip: Manip, range: NatRangeSpe
       const count = max - range.minAddr + 1
       const h = range.persistent ? hashWords(cur.src) : hashWords(cur.src, cur.dst)
       a = range.minAddr + (h % count)
-      notes.push(`address ${u32ToIp(a)} chosen from ${u32ToIp(range.minAddr)}-${u32ToIp(max)} by a deterministic hash`)
+      notes = `address ${u32ToIp(a)} chosen from ${u32ToIp(range.minAddr)}-${u32ToIp(max)} by a deterministic hash`
     }
     if (manip === 'SRC') next.src = a; else next.dst = a
   }
-  const key: 'sport' | 'dport' = manip === 'SRC' ? 'sport' : 'dport'
+  const src = manip === 'SRC'
   const hasPorts = cur.proto === 6 || cur.proto === 17 || cur.proto === 132
   const specified = range.minPort !== undefined
-  const used = (t: Tuple): boolean => {
-    const r = t.proto === 1 ? { src: t.dst, dst: t.src, proto: 1, sport: 0, dport: t.sport } : invertTuple(t)
-    return tupleTaken(ctx.state.conntrack, r, e)
-  }
+  const conntrack = ctx.state.conntrack
   if (hasPorts) {
     let done = false
     if (!range.randomAll) {
       if (specified) {
         const pmin = range.minPort!; const pmax = range.maxPort ?? pmin
-        if (next[key] >= pmin && next[key] <= pmax && (pmin === pmax || !used(next))) done = true
-      } else if (manip === 'DST' || !used(next)) done = true
+        const port = src ? next.sport : next.dport
+        if (port >= pmin && port <= pmax && (pmin === pmax || !replyTaken(conntrack, next, e))) done = true
+      } else if (!src || !replyTaken(conntrack, next, e)) done = true
     }
-    if (!done && !(manip === 'DST' && !specified)) {
+    if (!done && !(!src && !specified)) {
       let min: number; let size: number
       if (specified) { min = range.minPort!; size = (range.maxPort ?? min) - min + 1 } else {
-        const orig = cur[key]
+        const orig = src ? cur.sport : cur.dport
         if (orig < 1024) {
           if (orig < 512) { min = 1; size = 511 } else { min = 600; size = 424 }
         } else { min = 1024; size = 65535 - 1024 + 1 }
       }
-      const off = (range.randomAll || manip === 'SRC') ? nextU32(ctx.state.rng) : 0
+      const off = (range.randomAll || src) ? nextU32(ctx.state.rng) : 0
       for (let i = 0; i < size; i++) {
-        next[key] = min + ((off + i) % size)
-        if (i === size - 1 || !used(next)) break
+        const port = min + ((off + i) % size)
+        if (src) next.sport = port; else next.dport = port
+        if (i === size - 1 || !replyTaken(conntrack, next, e)) break
       }
-      if (range.randomAll || manip === 'SRC') notes.push(`port ${next[key]} picked by the seeded PRNG${range.randomAll ? ' (random)' : ''}`)
+      if (range.randomAll || src) {
+        const note = `port ${src ? next.sport : next.dport} picked by the seeded PRNG${range.randomAll ? ' (random)' : ''}`
+        notes = notes === '' ? note : notes + '; ' + note
+      }
     }
   }
   setReplyFrom(e, next)
   const changed = next.src !== cur.src || next.dst !== cur.dst || next.sport !== cur.sport || next.dport !== cur.dport
-  if (manip === 'SRC') { e.status.srcNatDone = true; if (changed) e.status.srcNat = true } else { e.status.dstNatDone = true; if (changed) e.status.dstNat = true }
-  return notes.join('; ')
+  if (src) { e.status.srcNatDone = true; if (changed) e.status.srcNat = true } else { e.status.dstNatDone = true; if (changed) e.status.dstNat = true }
+  return notes
+}
+
+/**
+ * Would `t` as the connection's new original tuple clash with another entry, i.e. is its reply
+ * tuple already taken (`nf_nat_used_tuple`)? The key is built directly, without the inverted tuple.
+ */
+function replyTaken (c: Conntrack, t: Tuple, self: CtEntry): boolean {
+  const key = t.proto === 1 ? `1:${t.dst}:0>${t.src}:${t.sport}` : `${t.proto}:${t.dst}:${t.dport}>${t.src}:${t.sport}`
+  const other = c.byTuple.get(key)
+  return other !== undefined && other !== self
 }
 
 /** `nf_nat_alloc_null_binding`. */

@@ -51,6 +51,8 @@ export interface PChain {
   endId: number
   /** iptables-nft registers a hook for this built-in chain (declared, has rules, or a DROP policy) */
   nftHooked: boolean
+  /** first rule's index in table order (handles when rules have no positions) */
+  offset: number
   /** per rule: the run it belongs to (undefined when the chain has no indexed run) */
   runOf?: Array<IndexRun | undefined>
   source: Chain
@@ -64,8 +66,6 @@ interface TableData {
   rank?: Int32Array
   /** handle of the first rule = number of chains */
   handleBase: number
-  /** first rule's index in table order per chain (handles without positions) */
-  offsets: Map<PChain, number>
   ids: { next: number }
 }
 
@@ -147,7 +147,7 @@ export function prepareRuleset (ruleset: Ruleset, opts: PrepareOptions = {}): Pr
   for (const [tname, table] of ruleset.tables) {
     const pt: PTable = { name: tname, chains: new Map() }
     tables.set(tname, pt)
-    const td: TableData = { chains: pt.chains, handleBase: table.chains.size, offsets: new Map(), ids }
+    const td: TableData = { chains: pt.chains, handleBase: table.chains.size, ids }
     // handles: chains take 1..C in table order, rules follow in restore (line) order
     let maxLine = 0
     let allLines = true
@@ -155,9 +155,8 @@ export function prepareRuleset (ruleset: Ruleset, opts: PrepareOptions = {}): Pr
     for (const c of table.chains.values()) {
       if (!c.builtin) userChainCount++
       const nftHooked = !(c.builtin && c.declared === false && c.rules.length === 0 && c.policy !== 'DROP')
-      const pc: PChain = { name: c.name, table: tname, builtin: c.builtin, policy: c.policy, count: c.rules.length, endId: ids.next++, nftHooked, source: c, t: td }
+      const pc: PChain = { name: c.name, table: tname, builtin: c.builtin, policy: c.policy, count: c.rules.length, endId: ids.next++, nftHooked, offset, runOf: undefined, source: c, t: td }
       pt.chains.set(c.name, pc)
-      td.offsets.set(pc, offset)
       offset += c.rules.length
       ruleCount += c.rules.length
       for (const r of c.rules) {
@@ -226,7 +225,7 @@ export function rulesOf (pc: PChain): PRule[] {
   const td = pc.t
   const src = pc.source.rules
   const out: PRule[] = new Array(src.length)
-  const off = td.offsets.get(pc) ?? 0
+  const off = pc.offset
   for (let i = 0; i < src.length; i++) {
     const r = src[i]
     const t: Target | null = r.target

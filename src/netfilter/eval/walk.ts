@@ -23,6 +23,9 @@ export type TableVerdict =
 
 const MAX_EVALS = 2_000_000
 
+const STACK_CHAINS: PChain[] = []
+const STACK_IDX: number[] = []
+
 function count (ctx: Ctx, id: number): void {
   const c = ctx.state.counters.get(id)
   if (c === undefined) ctx.state.counters.set(id, { packets: 1, bytes: ctx.pkt.length })
@@ -64,7 +67,7 @@ type TargetResult = { k: 'continue' } | { k: 'accept' } | { k: 'drop', reason?: 
 const CONTINUE: TargetResult = Object.freeze({ k: 'continue' as const })
 const ACCEPT_T: TargetResult = Object.freeze({ k: 'accept' as const })
 const QUEUE_T: TargetResult = Object.freeze({ k: 'queue' as const })
-const ACCEPT_V: TableVerdict = Object.freeze({ v: 'ACCEPT' as const })
+export const ACCEPT_V: TableVerdict = Object.freeze({ v: 'ACCEPT' as const })
 
 function hexm (v: number): string { return '0x' + (v >>> 0).toString(16) }
 
@@ -186,8 +189,10 @@ export function runTable (ctx: Ctx, table: PTable, hook: HookName): TableVerdict
   ctx.table = table.name
   const full = ctx.detail === 'full'
   const useIndex = !full && !ctx.pkt.fragment && ctx.pkt.hasPorts
-  const stackChains: PChain[] = []
-  const stackIdx: number[] = []
+  // the jump stack lives in module-level scratch arrays (the walk is synchronous and never nested)
+  const stackChains = STACK_CHAINS
+  const stackIdx = STACK_IDX
+  let sp = 0
   const maxDepth = ctx.prepared.userChainCount + 1
   let chain = base
   let rules = rulesOf(base)
@@ -209,7 +214,7 @@ export function runTable (ctx: Ctx, table: PTable, hook: HookName): TableVerdict
       }
       const s = pushStep(ctx, chain, 'return', n, undefined, true)
       s.verdict = 'RETURN'
-      if (stackChains.length === 0) { chain = base; i = base.count } else { chain = stackChains.pop()!; i = stackIdx.pop()! + 1 }
+      if (sp === 0) { chain = base; i = base.count } else { sp--; chain = stackChains[sp]; i = stackIdx[sp] + 1 }
       rules = rulesOf(chain)
       continue
     }
@@ -247,7 +252,7 @@ export function runTable (ctx: Ctx, table: PTable, hook: HookName): TableVerdict
       case 'DROP': s.verdict = 'DROP'; return { v: 'DROP', step: s }
       case 'RETURN': {
         s.verdict = 'RETURN'
-        if (stackChains.length === 0) { chain = base; i = base.count } else { chain = stackChains.pop()!; i = stackIdx.pop()! + 1 }
+        if (sp === 0) { chain = base; i = base.count } else { sp--; chain = stackChains[sp]; i = stackIdx[sp] + 1 }
         rules = rulesOf(chain)
         continue
       }
@@ -260,9 +265,10 @@ export function runTable (ctx: Ctx, table: PTable, hook: HookName): TableVerdict
           return { v: 'UNKNOWN', step: s, reason: `chain ${t.chain} does not exist` }
         }
         if (t.kind === 'jump') {
-          if (stackChains.length >= maxDepth) { s.note = 'jump stack overflow'; return { v: 'DROP', step: s, reason: 'jump stack overflow' } }
-          stackChains.push(chain)
-          stackIdx.push(i)
+          if (sp >= maxDepth) { s.note = 'jump stack overflow'; return { v: 'DROP', step: s, reason: 'jump stack overflow' } }
+          stackChains[sp] = chain
+          stackIdx[sp] = i
+          sp++
         }
         chain = dest
         rules = rulesOf(chain)

@@ -11,6 +11,7 @@ import { parseProtocol, protocolModule } from '../protocols.ts'
 import { checkOptionFlags, kernelRefuses, optName, type ExtDef, type OptDef, type ParseEnv } from './ext.ts'
 import { MATCHES, TARGETS, VERBATIM_MATCHES, VERBATIM_TARGETS, isTargetName } from './registry.ts'
 import { TWO_ARG_OPTIONS } from './match-tcpudp.ts'
+import { exactList, SharedValues } from './share.ts'
 
 export type CommandOp = 'A' | 'D' | 'I' | 'R' | 'C' | 'N' | 'X' | 'F' | 'Z' | 'P' | 'E'
 
@@ -72,6 +73,9 @@ interface Instance {
 
 type Resolved = { core: CoreOpt } | { inst: Instance, opt: OptDef }
 
+/** the `seen` list of an instance before its first option (shared, never modified) */
+const NO_SEEN: string[] = []
+
 /**
  * Scratch result for exact extension-option lookups: `resolve` fills and returns it, and its caller
  * reads it before the next lookup (saves one allocation per option).
@@ -96,8 +100,35 @@ export interface LineContext {
 
 /** Convert a parsed command line's tokens into a command with its expanded rules. Returns null for `-6` lines. */
 export function parseCommandLine (tokens: string[], columns: number[], ctx: LineContext, counters?: Counters): ParsedCommand | null {
-  return new LineParser(tokens, columns, ctx, counters).run()
+  return new LineParser(tokens, columns, tokens.length, ctx, null, counters).run()
 }
+
+/**
+ * The command-line parser for all lines of one ruleset text: equal rule parts (comments, ports, jump
+ * targets, ...) come out as shared objects (see share.ts). The per-line parser object stays a fresh,
+ * short-lived one on purpose: reusing a long-lived one would pay V8's write barrier on every field
+ * store of a new token or object.
+ */
+export class CommandParser {
+  private readonly share: SharedValues | null
+  /**
+   * `textLength`: size of the whole text. Sharing pays off on large texts (whole node rulesets); a
+   * small one (e.g. one Service's rules, parsed thousands of times) has little to share.
+   */
+  constructor (private readonly ctx: LineContext, textLength: number) {
+    this.share = textLength >= 16384 ? new SharedValues(textLength) : null
+  }
+
+  /** Parse the first `n` tokens (`ctx.line` and `ctx.table` set by the caller). */
+  parse (tokens: string[], columns: number[], n: number, counters?: Counters): ParsedCommand | null {
+    return new LineParser(tokens, columns, n, this.ctx, this.share, counters).run()
+  }
+}
+
+/** `--name` → `name` for every option name the parser knows (saves a substring per option token). */
+const LONG_NAMES = new Map<string, string>()
+for (const [n] of CORE_LONG) LONG_NAMES.set('--' + n, n)
+for (const defs of [MATCHES, TARGETS]) for (const d of defs.values()) for (const o of d.options) LONG_NAMES.set('--' + o.name, o.name)
 
 class LineEnv implements ParseEnv {
   table: TableName = 'filter'
@@ -132,9 +163,12 @@ class LineParser {
   private protoInv = false
   private protoUsed = false
   private fragment: { invert: boolean } | undefined
-  private matches: Instance[] = []
+  /** loaded match instances: the first `nm` entries */
+  private readonly matches: Instance[] = []
+  private nm = 0
   /** distinct match modules in first-load order */
-  private moduleOrder: string[] = []
+  private readonly moduleOrder: string[] = []
+  private nmo = 0
   private target: TargetSlot | undefined
   /** the most recent unmodelled extension: it receives options nobody else owns */
   private openVerbatim: Instance | null = null
@@ -145,7 +179,9 @@ class LineParser {
   private lastComment: { comment?: string } | null = null
   private counters: Counters | undefined
 
-  constructor (private readonly tokens: string[], private readonly columns: number[], private readonly ctx: LineContext, counters?: Counters) {
+  /** the first `n` of `tokens` are the line's */
+  constructor (private readonly tokens: string[], private readonly columns: number[], private readonly n: number,
+    private readonly ctx: LineContext, private readonly share: SharedValues | null, counters?: Counters) {
     this.counters = counters
   }
 
@@ -154,7 +190,7 @@ class LineParser {
   }
 
   private next (): string | undefined {
-    if (this.i >= this.tokens.length) return undefined
+    if (this.i >= this.n) return undefined
     this.col = this.columns[this.i]
     this.tok = this.tokens[this.i]
     this.i++
@@ -162,8 +198,9 @@ class LineParser {
   }
 
   private peekPlain (): string | undefined {
+    if (this.i >= this.n) return undefined
     const t = this.tokens[this.i]
-    if (t === undefined || t.length === 0 || t[0] === '-' || t === '!') return undefined
+    if (t.length === 0 || t[0] === '-' || t === '!') return undefined
     return t
   }
 
@@ -214,7 +251,7 @@ class LineParser {
 
   private longOption (t: string): void {
     const eq = t.indexOf('=')
-    const name = eq < 0 ? t.slice(2) : t.slice(2, eq)
+    const name = eq < 0 ? (LONG_NAMES.get(t) ?? t.slice(2)) : t.slice(2, eq)
     const inline = eq < 0 ? undefined : t.slice(eq + 1)
     this.ambiguous = false
     let r: Resolved | { verbatim: Instance } | null = this.resolve(name)
@@ -224,13 +261,13 @@ class LineParser {
       const mod = protocolModule(this.proto)
       // an unmodelled protocol module only takes the option when no other unmodelled extension could own it
       const usable = mod !== undefined && (MATCHES.has(mod) || this.openVerbatim === null)
-      if (mod !== undefined && usable && !this.matches.some(m => m.name === mod)) {
+      if (mod !== undefined && usable && !this.hasMatch(mod)) {
         const inst = this.newMatch(mod)
         this.protoUsed = true
         r = this.resolve(name)
         if (r === null && inst.def !== null) {
-          this.matches.pop()
-          if (!this.matches.some(m => m.name === mod)) this.moduleOrder.pop()
+          this.nm--
+          if (!this.hasMatch(mod)) this.nmo--
           this.protoUsed = false
         } else if (r === null) {
           r = { verbatim: inst }
@@ -262,7 +299,7 @@ class LineParser {
     const exact = CORE_RESOLVED.get(name)
     if (exact !== undefined) return exact
     // getopt sees each module's options once, newest module first; a repeated `-m` reuses them
-    for (let k = this.moduleOrder.length - 1; k >= 0; k--) {
+    for (let k = this.nmo - 1; k >= 0; k--) {
       const def = MATCHES.get(this.moduleOrder[k])
       const o = def?.byName.get(name)
       if (o !== undefined) {
@@ -288,7 +325,7 @@ class LineParser {
     }
     for (const [n, c] of CORE_LONG) if (n.startsWith(name)) consider('core:' + c, { core: CORE_BY_LONG.get(n)! })
     const doneModules = new Set<string>()
-    for (let k = this.matches.length - 1; k >= 0; k--) {
+    for (let k = this.nm - 1; k >= 0; k--) {
       const m = this.matches[k]
       if (m.def === null || doneModules.has(m.name)) continue
       doneModules.add(m.name)
@@ -302,20 +339,27 @@ class LineParser {
   }
 
   private latest (name: string): Instance {
-    for (let k = this.matches.length - 1; k >= 0; k--) if (this.matches[k].name === name) return this.matches[k]
+    for (let k = this.nm - 1; k >= 0; k--) if (this.matches[k].name === name) return this.matches[k]
     throw new Error('unreachable')
   }
 
   private newMatch (name: string): Instance {
     const def = MATCHES.get(name) ?? null
-    const inst: Instance = { name, def, state: def?.init(), seen: [] }
-    if (!this.moduleOrder.includes(name)) this.moduleOrder.push(name)
+    const inst: Instance = { name, def, state: def?.init(), seen: NO_SEEN }
+    let known = false
+    for (let k = 0; k < this.nmo && !known; k++) known = this.moduleOrder[k] === name
+    if (!known) this.moduleOrder[this.nmo++] = name
     if (def === null) {
       inst.args = []
       this.openVerbatim = inst
     }
-    this.matches.push(inst)
+    this.matches[this.nm++] = inst
     return inst
+  }
+
+  private hasMatch (name: string): boolean {
+    for (let k = 0; k < this.nm; k++) if (this.matches[k].name === name) return true
+    return false
   }
 
   private extOption (inst: Instance, o: OptDef, inline: string | undefined): void {
@@ -334,7 +378,8 @@ class LineParser {
         arg = arg + '\u0000' + second
       }
     } else if (inline !== undefined) this.fail(`option "--${o.name}" doesn't allow an argument`)
-    if (o.repeat !== true || !inst.seen.includes(o.id)) inst.seen.push(o.id)
+    // `seen` starts as the shared empty list and is replaced, never changed (most instances see one option)
+    if (o.repeat !== true || !inst.seen.includes(o.id)) inst.seen = inst.seen.length === 0 ? [o.id] : [...inst.seen, o.id]
     def.parse(inst.state, o, arg, this.invert, env)
     this.invert = false
     if (def.name === 'comment') this.lastComment = inst.state
@@ -425,11 +470,11 @@ class LineParser {
     switch (code) {
       case 's': case 'd': {
         if ((code === 's' ? this.src : this.dst) !== undefined) this.fail(`multiple -${code} flags not allowed`)
-        const list: Array<{ addr: number, mask: number }> = []
+        let list: Array<{ addr: number, mask: number }> = []
         if (arg!.indexOf(',') < 0) {
           const r = parseAddrMask(arg!, true)
           if ('error' in r) this.fail(r.error)
-          list.push(r)
+          list = [r]
         } else {
           for (const item of arg!.split(',')) {
             const r = parseAddrMask(item, true)
@@ -475,9 +520,9 @@ class LineParser {
         if (code === 'g') {
           if (def !== undefined || VERBATIM_TARGETS.has(name)) this.fail(`goto '${name}' is not a chain`)
         } else if (def !== undefined) {
-          inst = { name, def, state: def.init(), seen: [] }
+          inst = { name, def, state: def.init(), seen: NO_SEEN }
         } else if (VERBATIM_TARGETS.has(name)) {
-          inst = { name, def: null, state: undefined, seen: [], args: [] }
+          inst = { name, def: null, state: undefined, seen: NO_SEEN, args: [] }
           this.openVerbatim = inst
         }
         this.target = { name, isGoto: code === 'g', inst, column: this.col }
@@ -524,7 +569,7 @@ class LineParser {
     const cmd: ParsedCommand = { op, chain: this.chain, num: this.num, arg2: this.arg2, rules: [], jumps: false, column: this.opColumn }
     const needsRule = op === 'A' || op === 'I' || op === 'R' || op === 'C' || (op === 'D' && this.num === undefined)
     if (!needsRule) {
-      if (this.matches.length > 0 || this.target !== undefined || this.src !== undefined || this.dst !== undefined ||
+      if (this.nm > 0 || this.target !== undefined || this.src !== undefined || this.dst !== undefined ||
         this.protoSeen || this.inIface !== undefined || this.outIface !== undefined || this.fragment !== undefined) {
         this.fail(`Illegal option with -${op}`)
       }
@@ -539,27 +584,47 @@ class LineParser {
     if ((this.srcInv && this.src !== undefined && this.src[0].mask === 0) || (this.dstInv && this.dst !== undefined && this.dst[0].mask === 0)) {
       kernelRefuses(env)
     }
-    const matches: Match[] = []
-    for (const m of this.matches) {
+    const share = this.share
+    const nm = this.nm
+    const list: Match[] = new Array(nm)
+    for (let k = 0; k < nm; k++) {
+      const m = this.matches[k]
       if (m.def === null) {
-        matches.push({ kind: 'unknown', module: m.name, args: m.args! })
+        list[k] = { kind: 'unknown', module: m.name, args: m.args! }
       } else {
         checkOptionFlags(m.def, m.seen, env)
-        matches.push(m.def.finish(m.state, env))
+        list[k] = m.def.finish(m.state, env)
       }
     }
-    mergePortMatches(matches)
+    let matches: Match[]
+    if (nm === 0) {
+      matches = share !== null ? share.matchList(list, 0, 0) : []
+    } else {
+      mergePortMatches(list)
+      if (share === null) {
+        matches = exactList(list, list.length)
+      } else {
+        // lists are shared by a hash of their elements' ids
+        let hash = 0
+        for (let k = 0; k < list.length; k++) {
+          list[k] = share.match(list[k])
+          hash = hash < 0 || share.lastId === 0 ? -1 : (Math.imul(hash, 0x9e3779b1) + share.lastId) & 0x7fffffff
+        }
+        matches = share.matchList(list, list.length, hash)
+      }
+    }
     let target: Target | null = null
     const t = this.target
     if (t !== undefined) {
       if (t.inst === null) {
-        target = t.isGoto ? { kind: 'goto', chain: t.name } : { kind: 'jump', chain: t.name }
+        target = share !== null ? share.jump(t.name, t.isGoto) : t.isGoto ? { kind: 'goto', chain: t.name } : { kind: 'jump', chain: t.name }
         cmd.jumps = true
       } else if (t.inst.def === null) {
         target = { kind: 'unknown', name: t.name, args: t.inst.args! }
       } else {
         checkOptionFlags(t.inst.def, t.inst.seen, env)
         target = t.inst.def.finish(t.inst.state, env)
+        if (share !== null) target = share.target(target!)
       }
     }
     const ns = this.src === undefined ? 1 : this.src.length
@@ -569,14 +634,19 @@ class LineParser {
       for (let b = 0; b < nd; b++) {
         const d = this.dst?.[b]
         const rule: Rule = { matches: cmd.rules.length === 0 ? matches : matches.map(m => ({ ...m })), target, pos: { line: this.ctx.line } }
-        if (s !== undefined && (s.mask !== 0 || s.addr !== 0 || this.srcInv)) rule.source = addrMatch(s, this.srcInv)
-        if (d !== undefined && (d.mask !== 0 || d.addr !== 0 || this.dstInv)) rule.destination = addrMatch(d, this.dstInv)
-        if (this.inIface !== undefined) rule.inIface = this.inIface
-        if (this.outIface !== undefined) rule.outIface = this.outIface
-        if (this.proto !== undefined) rule.protocol = { proto: this.proto, invert: this.protoInv }
+        if (s !== undefined && (s.mask !== 0 || s.addr !== 0 || this.srcInv)) {
+          rule.source = share !== null ? share.addr(s.addr, s.mask, this.srcInv) : addrMatch(s, this.srcInv)
+        }
+        if (d !== undefined && (d.mask !== 0 || d.addr !== 0 || this.dstInv)) {
+          rule.destination = share !== null ? share.addr(d.addr, d.mask, this.dstInv) : addrMatch(d, this.dstInv)
+        }
+        if (this.inIface !== undefined) rule.inIface = share !== null ? share.iface(this.inIface.name, this.inIface.invert) : this.inIface
+        if (this.outIface !== undefined) rule.outIface = share !== null ? share.iface(this.outIface.name, this.outIface.invert) : this.outIface
+        if (this.proto !== undefined) rule.protocol = share !== null ? share.proto(this.proto, this.protoInv) : { proto: this.proto, invert: this.protoInv }
         if (this.fragment !== undefined) rule.fragment = this.fragment
         if (this.counters !== undefined) rule.counters = this.counters
-        cmd.rules.push(rule)
+        if (cmd.rules.length === 0) cmd.rules = [rule]
+        else cmd.rules.push(rule)
       }
     }
     if (op === 'R' && cmd.rules.length > 1) this.fail('Replacement rule does not specify a unique address')

@@ -8,7 +8,9 @@ import { BUILTIN_CHAINS, type Chain, type Counters, type Rule, type Ruleset, typ
 import { NetfilterError, type NetfilterErrorCode } from '../errors.ts'
 import { MAX_LINE, tokenizeLine } from '../tokenize.ts'
 import { renderRule } from '../render/rule.ts'
-import { isTargetName, parseCommandLine, type LineContext, type ParsedCommand } from './rule.ts'
+import { CommandParser, isTargetName, type LineContext, type ParsedCommand } from './rule.ts'
+import { LineScanner } from './scan.ts'
+import { sameChars } from './share.ts'
 
 export interface ParseOptions {
   /**
@@ -46,10 +48,24 @@ function copyTable (t: Table): Table {
   return { name: t.name, chains }
 }
 
+/** Is `s` of the form `[P:B]` with 1–20 digits each. */
+function validCounterText (s: string): boolean {
+  const n = s.length
+  if (n < 5 || s.charCodeAt(0) !== 91 || s.charCodeAt(n - 1) !== 93) return false
+  const colon = s.indexOf(':')
+  if (colon < 2 || colon > 21 || n - 2 - colon < 1 || n - 2 - colon > 20) return false
+  for (let k = 1; k < n - 1; k++) {
+    if (k === colon) continue
+    const c = s.charCodeAt(k)
+    if (c < 48 || c > 57) return false
+  }
+  return true
+}
+
 function parseCounterText (s: string): Counters | null {
-  const m = /^\[([0-9]{1,20}):([0-9]{1,20})\]$/.exec(s)
-  if (m === null) return null
-  return { packets: BigInt(m[1]), bytes: BigInt(m[2]) }
+  if (!validCounterText(s)) return null
+  const colon = s.indexOf(':')
+  return { packets: BigInt(s.slice(1, colon)), bytes: BigInt(s.slice(colon + 1, -1)) }
 }
 
 /** Parse an iptables-save / iptables-restore text into a ruleset (restore semantics). */
@@ -62,23 +78,43 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
   /** batch operation per line (APPEND/INSERT/REPLACE) for the kernel's error wording */
   const ruleOps = new Map<number, string>()
   const ctx: LineContext = { table: 'filter', line: 0, lenient: opts.lenient, counters: opts.counters }
+  const scanner = new LineScanner(text)
+  const parser = new CommandParser(ctx, text.length)
+  /**
+   * The chain of the previous `-A` line and its rules not yet appended (`pending[0, np)`): rules of a
+   * chain usually come in a row, and an empty chain then gets an array of exactly the right size
+   * (pushing one by one would leave room for 16 in each of the many two-rule chains). Flushed before
+   * anything else looks at the table.
+   */
+  let lastChain: Chain | undefined
+  const pending: Rule[] = []
+  let np = 0
+  const flush = (): void => {
+    if (np === 0) return
+    const c = lastChain!
+    if (c.rules.length === 0) c.rules = pending.slice(0, np)
+    else for (let k = 0; k < np; k++) c.rules.push(pending[k])
+    np = 0
+  }
   /** content lines in the current table block: iptables-nft creates nothing for an empty block [exp] */
   let blockLines = 0
   let lineNo = 0
   let pos = 0
   const len = text.length
   while (pos < len) {
+    // the line is text[ls, end), without its newline and a trailing CR
     let end = text.indexOf('\n', pos)
     if (end < 0) end = len
-    let line = text.slice(pos, end)
+    const ls = pos
     pos = end + 1
     lineNo++
-    if (line.length > MAX_LINE) fail('E_LIMIT', `line longer than ${MAX_LINE} bytes`, lineNo)
-    if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1)
-    if (line.length === 0) continue
-    const c0 = line.charCodeAt(0)
+    if (end - ls > MAX_LINE) fail('E_LIMIT', `line longer than ${MAX_LINE} bytes`, lineNo)
+    if (end > ls && text.charCodeAt(end - 1) === 13) end--
+    if (end === ls) continue
+    const c0 = text.charCodeAt(ls)
     if (c0 === 35 /* # */) continue
     if (cur === null) {
+      const line = text.slice(ls, end)
       if (c0 === 42 /* * */) {
         const { tokens } = tokenizeLine(line, lineNo, 1)
         const name = tokens[0] ?? ''
@@ -98,7 +134,9 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
       if (/^\s*$/.test(line)) continue
       fail('E_PARSE', line.startsWith('COMMIT') ? 'COMMIT without a table' : 'no table specified (missing *table line)', lineNo, 1)
     }
-    if (line === 'COMMIT') {
+    if (end - ls === 6 && text.startsWith('COMMIT', ls)) {
+      flush()
+      lastChain = undefined
       if (blockHasJumps && deferred === null) {
         checkJumps(cur, text, opts.lenient === true)
         try {
@@ -114,28 +152,40 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
     }
     blockLines++
     if (c0 === 58 /* : */) {
-      chainLine(cur, line, lineNo, opts)
+      flush()
+      lastChain = undefined
+      chainLine(cur, text, ls, end, lineNo, opts)
       continue
     }
-    let start = 0
+    let start = ls
     let counters: Counters | undefined
     if (c0 === 91 /* [ */) {
-      const close = line.indexOf(']')
-      const ct = close < 0 ? null : parseCounterText(line.slice(0, close + 1))
-      if (ct === null) fail('E_PARSE', 'Bad rule counters', lineNo, 1)
-      if (opts.counters === true) counters = ct
+      const close = text.indexOf(']', ls)
+      const ct = close < 0 || close >= end ? null : text.slice(ls, close + 1)
+      if (ct === null || !validCounterText(ct)) fail('E_PARSE', 'Bad rule counters', lineNo, 1)
+      if (opts.counters === true) counters = parseCounterText(ct)!
       start = close + 1
     }
-    const { tokens, columns } = tokenizeLine(line, lineNo, start)
-    if (tokens.length === 0) continue
+    const n = scanner.scan(ls, start, end, lineNo)
+    if (n === 0) continue
     ctx.table = cur.name
     ctx.line = lineNo
     // iptables-nft sends the whole file as one batch: the kernel's refusals (E_RULE) surface only if
     // every line parses, so a later parse error wins over an earlier refusal [exp]
     try {
-      const cmd = parseCommandLine(tokens, columns, ctx, counters)
+      const cmd = parser.parse(scanner.tokens, scanner.columns, n, counters)
       if (cmd === null || deferred !== null) continue
-      applyCommand(cur, cmd, lineNo)
+      if (cmd.op === 'A') {
+        if (lastChain === undefined || !sameChars(cmd.chain!, lastChain.name)) {
+          flush()
+          lastChain = getChain(cur, cmd.chain, lineNo, cmd.column)
+        }
+        for (const r of cmd.rules) pending[np++] = r
+      } else {
+        flush()
+        lastChain = undefined
+        applyCommand(cur, cmd, lineNo)
+      }
       if (cmd.jumps) blockHasJumps = true
       if (cmd.op === 'I' || cmd.op === 'R') ruleOps.set(lineNo, cmd.op === 'I' ? 'INSERT' : 'REPLACE')
     } catch (e) {
@@ -210,14 +260,15 @@ interface GraphNode {
  * Linear: one iterative DFS (cycles + post-order), heights bottom-up, hook masks top-down.
  */
 function graphProblem (t: Table, upTo: number): GraphProblem | null {
-  const nodes = new Map<string, GraphNode>()
+  // keyed by chain object: identity lookups, no string hashing or comparing
+  const nodes = new Map<Chain, GraphNode>()
   const post: GraphNode[] = []
   const stack: GraphNode[] = []
   const nexts: number[] = []
   for (const root of t.chains.values()) {
-    if (!root.builtin || nodes.has(root.name)) continue
+    if (!root.builtin || nodes.has(root)) continue
     const rn: GraphNode = { chain: root, state: 1, kids: [], restrict: 0, height: 0, mask: 0 }
-    nodes.set(root.name, rn)
+    nodes.set(root, rn)
     stack.push(rn)
     nexts.push(0)
     while (stack.length > 0) {
@@ -243,11 +294,11 @@ function graphProblem (t: Table, upTo: number): GraphProblem | null {
       }
       const next = t.chains.get(tg.chain)
       if (next === undefined) continue
-      let nn = nodes.get(next.name)
+      let nn = nodes.get(next)
       if (nn !== undefined && nn.state === 1) return { errno: 'Too many links' }
       if (nn === undefined) {
         nn = { chain: next, state: 1, kids: [], restrict: 0, height: 0, mask: 0 }
-        nodes.set(next.name, nn)
+        nodes.set(next, nn)
         stack.push(nn)
         nexts.push(0)
       }
@@ -316,25 +367,33 @@ function validateNewChain (name: string, lineNo: number, column: number): void {
   if (isTargetName(name)) fail('E_CHAIN', 'chain name may not clash with target name', lineNo, column, name)
 }
 
-function chainLine (t: Table, line: string, lineNo: number, opts: ParseOptions): void {
-  // split on blanks like strtok(" \t\n")
-  const parts: string[] = []
-  for (let i = 1, start = -1; i <= line.length; i++) {
-    const c = i < line.length ? line.charCodeAt(i) : 32
+/** A `:NAME POLICY [counters]` line, `text[ls, end)`. */
+function chainLine (t: Table, text: string, ls: number, end: number, lineNo: number, opts: ParseOptions): void {
+  // split on blanks like strtok(" \t\n"); only the first three words matter
+  let name = ''
+  let policy: string | undefined
+  let third: string | undefined
+  let words = 0
+  for (let i = ls + 1, start = -1; i <= end && words < 3; i++) {
+    const c = i < end ? text.charCodeAt(i) : 32
     if (c === 32 || c === 9) {
-      if (start >= 0) { parts.push(line.slice(start, i)); start = -1 }
+      if (start >= 0) {
+        const w = text.slice(start, i)
+        if (words === 0) name = w
+        else if (words === 1) policy = w
+        else third = w
+        words++
+        start = -1
+      }
     } else if (start < 0) start = i
   }
-  const name = parts[0] ?? ''
-  const policy = parts[1]
   if (name.length === 0) fail('E_CHAIN', 'empty chain name', lineNo, 2)
   if (name.length > 28) fail('E_CHAIN', `chain name \`${name}' too long (must be under 29 chars)`, lineNo, 2, name)
   if (policy === undefined) fail('E_CHAIN', 'policy invalid', lineNo, 2 + name.length)
   let counters: Counters | undefined
-  if (parts[2] !== undefined) {
-    const c = parseCounterText(parts[2])
-    if (c === null) fail('E_CHAIN', 'invalid chain counters', lineNo)
-    if (opts.counters === true) counters = c
+  if (third !== undefined) {
+    if (!validCounterText(third)) fail('E_CHAIN', 'invalid chain counters', lineNo)
+    if (opts.counters === true) counters = parseCounterText(third)!
   }
   const existing = t.chains.get(name)
   if (existing?.builtin === true) {

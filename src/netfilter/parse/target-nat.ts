@@ -65,7 +65,8 @@ function natFlags (s: NatS, id: string): boolean {
 function parseNatOption (s: NatS, o: { id: string }, arg: string, _i: unknown, env: Parameters<typeof parseNatRange>[1]): void {
   if (natFlags(s, o.id)) return
   const r = parseNatRange(arg, env)
-  s.ranges.push(r.range)
+  // a literal keeps the (retained) list at its exact size; a second range is rare
+  s.ranges = s.ranges.length === 0 ? [r.range] : [...s.ranges, r.range]
   s.ports ||= r.ports
 }
 
