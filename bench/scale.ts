@@ -4,7 +4,7 @@
  * (parse + prepare of the node's whole ruleset, sampled and all-mode traces) and, with --kernel as
  * root, the real iptables-restore / iptables-save in a namespace of our own on the same ruleset.
  *
- *   npx tsx bench/scale.ts --services 10000 --endpoints 10 [--kernel [--kernel-sync]] [--no-engine] [--no-rules]
+ *   npx tsx bench/scale.ts --services 10000 --endpoints 10 [--kernel [--kernel-sync]] [--no-engine] [--no-rules] [--warm-nodes 20]
  *
  * The generator runs with nfacct off (what kube-proxy does when the nfacct objects cannot be created),
  * so the kernel tools accept the very same text without `nfacct add` in the namespace.
@@ -12,7 +12,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { KubeProxyRulesCache, nodeDocument, nodeRuleset, saveView, type GenerateInput } from '../src/cluster/kubeproxy/index.ts'
+import { KubeProxyRulesCache, nodeDocument, nodeRuleset, saveView, saveViewChunks, type GenerateInput } from '../src/cluster/kubeproxy/index.ts'
 import { prepareForTrace } from '../src/cluster/trace/runtime.ts'
 import { buildClusterNet } from '../src/cluster/trace/topology.ts'
 import { createEngineState, evaluatePacket } from '../src/netfilter/index.ts'
@@ -33,6 +33,11 @@ const shape = `${N.toLocaleString('en-US')} svc × ${M} ep`
 
 const at = (n: number, m: number | null, t: Target): Target | undefined => n === N && (m == null || m === M) ? t : undefined
 const fix = (x: number, d = 1): number => Number(x.toFixed(d))
+function newlines (parts: string[]): number {
+  let n = 0
+  for (const p of parts) for (let i = p.indexOf('\n'); i >= 0; i = p.indexOf('\n', i + 1)) n++
+  return n
+}
 
 const t0 = timed(() => domainCluster({ services: N, endpoints: M }))
 const cluster: DomainCluster = t0.value
@@ -44,19 +49,27 @@ const input = (c: DomainCluster): GenerateInput => ({ ...generateInput(c), optio
 const cache = new KubeProxyRulesCache()
 const full = timed(() => cache.render(input(cluster), 1))
 const nr = full.value
-const restoreLines = nr.restore.split('\n').length - 1
-const save = timed(() => saveView(nr, { date: new Date() }, cache))
+// counted from the pieces: reading `nr.restore` would keep the joined document (tens of MB) in the node's rules
+const restoreLines = newlines(nr.restoreChunks())
+// the save view of the whole node as the server produces it: pieces, streamed to the client
+// (GET …/iptables); RSS is read before they are joined (the joined text is a response, not server state)
+const savePieces = timed(() => saveViewChunks(nr, new Date(), cache))
 const rssAfter = rssMiB()
+const saveJoin = timed(() => savePieces.value.join(''))
+const saveLines = newlines([saveJoin.value]) + 1
+savePieces.value = []
+saveJoin.value = ''
+const save = { ms: savePieces.ms + saveJoin.ms, cpuMs: savePieces.cpuMs + saveJoin.cpuMs }
 const changed = withOneChange(cluster, Math.floor(N / 2))
 const inc = timed(() => cache.render(input(changed), 2))
 const rebuilt = cache.lastRebuilt
-const incSave = timed(() => saveView(inc.value, { date: new Date() }, cache))
+const incSave = timed(() => saveViewChunks(inc.value, new Date(), cache).join('').length)
 if (doRules) {
   emit({ id: `rules.render.${tag}`, label: `full render of one node (${shape})`, value: fix(full.ms), cpuMs: fix(full.cpuMs, 1), unit: 'ms', services: N, target: at(10000, null, { op: '<=', value: 1000 }), note: `${restoreLines.toLocaleString('en-US')} restore lines; CPU ${full.cpuMs.toFixed(0)} ms` })
-  emit({ id: `rules.save.${tag}`, label: `iptables-save view (${shape})`, value: fix(save.ms), cpuMs: fix(save.cpuMs, 1), unit: 'ms', services: N, note: `${save.value.split('\n').length.toLocaleString('en-US')} lines; CPU ${save.cpuMs.toFixed(0)} ms` })
+  emit({ id: `rules.save.${tag}`, label: `iptables-save view (${shape})`, value: fix(save.ms), cpuMs: fix(save.cpuMs, 1), unit: 'ms', services: N, note: `${saveLines.toLocaleString('en-US')} lines; CPU ${save.cpuMs.toFixed(0)} ms (pieces ${savePieces.cpuMs.toFixed(0)} + join ${saveJoin.cpuMs.toFixed(0)})` })
   emit({ id: `rules.incremental.${tag}`, label: `re-render after 1 service change (${shape})`, value: fix(inc.ms, 2), cpuMs: fix(inc.cpuMs, 1), unit: 'ms', services: N, target: at(10000, null, { op: '<=', value: 50 }), note: `${rebuilt} service rebuilt, CPU ${inc.cpuMs.toFixed(1)} ms; nftables partial sync anchor: ~141 ms at 10k` })
-  emit({ id: `rules.incremental-save.${tag}`, label: `save view after 1 change (${shape})`, value: fix(incSave.ms, 2), unit: 'ms', services: N })
-  emit({ id: `rules.rss.${tag}`, label: `RSS after render + save view (${shape})`, value: fix(rssAfter, 0), unit: 'MiB', services: N, target: at(10000, null, { op: '<=', value: 400 }), note: `of which the cluster objects ${baseRss.toFixed(0)} MiB` })
+  emit({ id: `rules.incremental-save.${tag}`, label: `save view after 1 change (${shape})`, value: fix(incSave.ms, 2), cpuMs: fix(incSave.cpuMs, 1), unit: 'ms', services: N, note: `pieces + join; CPU ${incSave.cpuMs.toFixed(0)} ms` })
+  emit({ id: `rules.rss.${tag}`, label: `RSS after render + save view pieces (${shape})`, value: fix(rssAfter, 0), unit: 'MiB', services: N, target: at(10000, null, { op: '<=', value: 400 }), note: `of which the cluster objects ${baseRss.toFixed(0)} MiB` })
 }
 
 // ---- engine ------------------------------------------------------------------------------------
@@ -97,6 +110,27 @@ if (doEngine) {
   }
   emit({ id: `engine.trace-all.${tag}`, label: `engine: all-mode trace of a ${M}-endpoint service, median (${shape})`, value: fix(median(allTimes.slice(20)), 1), unit: 'µs', services: N, note: `${branches} branches` })
 
+}
+
+// ---- several nodes: what the trace runtime does on each node's first trace --------------------------
+// (nodes of one cluster share Service fragments and their parsed rules: the first node pays the parse)
+const warmNodes = Math.min(Number(f.get('warm-nodes') ?? 0), cluster.nodes.length)
+if (warmNodes > 0) {
+  const nodeCache = new KubeProxyRulesCache()
+  const parts = { render: 0, parse: 0, prepare: 0 }
+  let first = 0
+  const all = timed(() => {
+    for (let k = 0; k < warmNodes; k++) {
+      const r = timed(() => nodeCache.render({ ...generateInput(cluster, k), options: { nfacct: false } }, 1))
+      const p = timed(() => nodeRuleset(r.value))
+      const q = timed(() => prepareForTrace(p.value))
+      parts.render += r.cpuMs
+      parts.parse += p.cpuMs
+      parts.prepare += q.cpuMs
+      if (k === 0) first = r.cpuMs + p.cpuMs + q.cpuMs
+    }
+  })
+  emit({ id: `engine.warm-nodes.${tag}`, label: `render + parse + prepare ${warmNodes} nodes (${shape})`, value: fix(all.ms, 0), cpuMs: fix(all.cpuMs, 1), unit: 'ms', services: N, note: `CPU: render ${parts.render.toFixed(0)} + parse ${parts.parse.toFixed(0)} + prepare ${parts.prepare.toFixed(0)} ms; first node ${first.toFixed(0)} ms` })
 }
 
 // ---- the real tools on the same ruleset ----------------------------------------------------------

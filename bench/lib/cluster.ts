@@ -98,9 +98,23 @@ export function serviceObject (i: number, s: Pick<Shape, 'nodePortEvery'> = {}):
   }
 }
 
+/** Pod `e` of service `i`, the `p`-th pod of the cluster, and its IP. */
+function podObject (s: Shape, i: number, e: number, p: number, withIP: boolean): { pod: Record<string, unknown>, ip: string } {
+  const perNode = s.podsPerNode ?? 250
+  const k = Math.floor(p / perNode)
+  const ip = ipv4(POD_BASE + k * 256 + 2 + (p % perNode))
+  const pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: `${serviceName(i)}-${e}`, namespace: serviceNamespace(i), labels: { app: serviceName(i) } },
+    spec: { nodeName: nodeName(k), containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10', ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }] }] },
+    status: withIP ? { phase: 'Running', podIP: ip } : { phase: 'Running' }
+  }
+  return { pod, ip }
+}
+
 /** The objects of the cluster, as a user would apply them. */
 export function manifest (s: Shape, opts: { podIPs?: boolean } = {}): Manifest {
-  const perNode = s.podsPerNode ?? 250
   const nodes = Array.from({ length: nodeCount(s) }, (_, k) => nodeObject(k))
   const services: Array<Record<string, unknown>> = []
   const pods: Array<Record<string, unknown>> = []
@@ -109,16 +123,9 @@ export function manifest (s: Shape, opts: { podIPs?: boolean } = {}): Manifest {
   for (let i = 0; i < s.services; i++) {
     services.push(serviceObject(i, s))
     for (let e = 0; e < s.endpoints; e++, p++) {
-      const k = Math.floor(p / perNode)
-      const ip = ipv4(POD_BASE + k * 256 + 2 + (p % perNode))
+      const { pod, ip } = podObject(s, i, e, p, opts.podIPs !== false)
       podIPs.push(ip)
-      pods.push({
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: `${serviceName(i)}-${e}`, namespace: serviceNamespace(i), labels: { app: serviceName(i) } },
-        spec: { nodeName: nodeName(k), containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10', ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }] }] },
-        status: opts.podIPs === false ? { phase: 'Running' } : { phase: 'Running', podIP: ip }
-      })
+      pods.push(pod)
     }
   }
   return { nodes, services, pods, podIPs }
@@ -142,20 +149,29 @@ export interface DomainCluster {
  * store would, EndpointSlices derived from each service's pods by the real controller logic.
  */
 export function domainCluster (s: Shape): DomainCluster {
-  const m = manifest(s)
   const stamp = <T extends { metadata: { uid?: string, resourceVersion?: string } }>(o: T, uid: string): T => {
     o.metadata.uid = uid
     o.metadata.resourceVersion = '1'
     return o
   }
-  const nodes = m.nodes.map((o, k) => stamp(defaultNode(o as unknown as Node), `node-${k}`))
-  const services = m.services.map((o, i) => stamp(defaultService(o as unknown as Service), `svc-${i}`))
-  const pods = m.pods.map((o, p) => stamp(defaultPod(o as unknown as Pod), `pod-${p}`))
+  // one Service (and its pods) at a time: the applied form of each object is garbage as soon as its
+  // defaulted copy exists, as in the server, instead of a whole second copy of the cluster at once
+  const nodes = Array.from({ length: nodeCount(s) }, (_, k) => stamp(defaultNode(nodeObject(k) as unknown as Node), `node-${k}`))
+  const services: Service[] = []
+  const pods: Pod[] = []
   const endpointSlices: EndpointSlice[] = []
-  for (let i = 0; i < services.length; i++) {
-    const mine = pods.slice(i * s.endpoints, (i + 1) * s.endpoints)
-    const nodeNames = new Set(mine.map(p => p.spec.nodeName))
-    for (const sl of deriveEndpointSlices(services[i], mine, nodes.filter(n => nodeNames.has(n.metadata.name)))) {
+  let p = 0
+  for (let i = 0; i < s.services; i++) {
+    const svc = stamp(defaultService(serviceObject(i, s) as unknown as Service), `svc-${i}`)
+    services.push(svc)
+    const mine: Pod[] = []
+    for (let e = 0; e < s.endpoints; e++, p++) {
+      const pod = stamp(defaultPod(podObject(s, i, e, p, true).pod as unknown as Pod), `pod-${p}`)
+      pods.push(pod)
+      mine.push(pod)
+    }
+    const nodeNames = new Set(mine.map(x => x.spec.nodeName))
+    for (const sl of deriveEndpointSlices(svc, mine, nodes.filter(n => nodeNames.has(n.metadata.name)))) {
       endpointSlices.push(stamp(sl, `slice-${i}-${endpointSlices.length}`))
     }
   }

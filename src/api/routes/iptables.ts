@@ -88,8 +88,13 @@ const ServiceRulesResponse = Type.Object({
 
 const IptablesText = Type.String({ description: 'text/plain: iptables-save (default), restore or sorted text' })
 
+/** clusters whose rule caches are kept (least recently read are dropped) */
+export const MAX_CACHED_CLUSTERS = 64
+
 const iptables: FastifyPluginAsyncTypebox = async (app) => {
-  // one incremental rule cache per cluster (by uid, so a re-created cluster starts clean)
+  // one incremental rule cache per cluster (by uid, so a re-created cluster starts clean), for the
+  // clusters read most recently: a cache holds every rendered node of its cluster, so their number
+  // is bounded like the store's snapshots (an evicted cluster is rendered in full on its next read)
   const caches = new Map<string, { uid: string, cache: KubeProxyRulesCache }>()
   const off = app.store.onClusterChanged(c => { if (c.deleted) caches.delete(c.cluster) })
   app.addHook('onClose', async () => { off() })
@@ -97,7 +102,10 @@ const iptables: FastifyPluginAsyncTypebox = async (app) => {
   function cacheOf (snap: ClusterSnapshot): KubeProxyRulesCache {
     const name = snap.cluster.name
     let e = caches.get(name)
-    if (e == null || e.uid !== snap.cluster.uid) caches.set(name, e = { uid: snap.cluster.uid, cache: new KubeProxyRulesCache() })
+    if (e == null || e.uid !== snap.cluster.uid) e = { uid: snap.cluster.uid, cache: new KubeProxyRulesCache() }
+    caches.delete(name)
+    caches.set(name, e)
+    if (caches.size > MAX_CACHED_CLUSTERS) caches.delete(caches.keys().next().value as string)
     return e.cache
   }
 
@@ -135,7 +143,11 @@ const iptables: FastifyPluginAsyncTypebox = async (app) => {
       return { kind: 'NodeIptables' as const, apiVersion: 'kubenetsim.io/v1' as const, cluster, generation: snap.generation, ...jsonView(nr, filter, cacheOf(snap)) }
     }
     reply.type('text/plain; charset=utf-8')
-    if (format === 'restore') return restoreView(nr, filter)
+    if (format === 'restore') {
+      // the whole document: stream its pieces (joining would keep tens of MB on the node's rules)
+      if (q.table == null && q.chain == null && q.service == null) return await reply.send(Readable.from(nr.restoreChunks(), { objectMode: false }) as unknown as string)
+      return restoreView(nr, filter)
+    }
     if (format === 'sorted') return sortedView(nr, filter)
     if (q.table == null && q.chain == null && q.service == null) {
       // the whole node: stream the cached pieces instead of joining tens of MB (fastify sends streams

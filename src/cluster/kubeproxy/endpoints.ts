@@ -44,38 +44,79 @@ export function indexSlices (slices: EndpointSlice[]): Map<string, EndpointSlice
  * Endpoints of one service port on one node, deduplicated by `ip:port` (a later duplicate wins unless
  * it is terminating) and sorted by that string in plain byte order.
  */
+/**
+ * `s` when it is an IPv4 address already in canonical dotted form (no leading zeros), else null: the
+ * common case of API data, recognised without allocating.
+ */
+function canonicalV4 (s: string): string | null {
+  let parts = 0
+  let digits = 0
+  let n = 0
+  let lead = false
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 46
+    if (c === 46) {
+      if (digits === 0 || n > 255 || (lead && digits > 1) || ++parts > 4) return null
+      digits = 0
+      n = 0
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 0) lead = c === 48
+      if (++digits > 3) return null
+      n = n * 10 + (c - 48)
+    } else return null
+  }
+  return parts === 4 ? s : null
+}
+
+/**
+ * Endpoints of one service port on one node, deduplicated by `ip:port` (a later duplicate wins unless
+ * it is terminating) and sorted by that string in plain byte order.
+ */
 export function endpointsFor (sp: ServicePortInfo, slices: EndpointSlice[], family: IPFamily, nodeName: string): EndpointInfo[] {
   const byKey = new Map<string, EndpointInfo>()
   for (const slice of slices) {
     if (slice.addressType !== family) continue
+    let sliceName: string | null = null
     for (const port of slice.ports ?? []) {
       if ((port.name ?? '') !== sp.portName || port.protocol !== sp.protocol) continue
       if (port.port == null || port.port === 0) continue
-      slice.endpoints.forEach((ep, index) => {
-        if (ep.addresses.length === 0) return
-        const ip = parseIP(ep.addresses[0])
-        if (ip == null || ip.family !== family) return
+      const eps = slice.endpoints
+      for (let index = 0; index < eps.length; index++) {
+        const ep = eps[index]
+        if (ep.addresses.length === 0) continue
+        const addr = ep.addresses[0]
+        let canonical = family === 'IPv4' ? canonicalV4(addr) : null
+        if (canonical == null) {
+          const ip = parseIP(addr)
+          if (ip == null || ip.family !== family) continue
+          canonical = ip.canonical
+        }
         const c = ep.conditions ?? {}
+        sliceName ??= `${slice.metadata.namespace ?? 'default'}/${slice.metadata.name}`
         const info: EndpointInfo = {
-          ip: ip.canonical,
+          ip: canonical,
           port: port.port,
-          str: joinHostPort(ip.canonical, port.port),
+          str: joinHostPort(canonical, port.port),
           ready: c.ready == null || c.ready,
           serving: c.serving == null || c.serving,
           terminating: c.terminating === true,
           isLocal: ep.nodeName != null && ep.nodeName === nodeName,
           nodeName: ep.nodeName,
           zone: ep.zone,
-          slice: `${slice.metadata.namespace ?? 'default'}/${slice.metadata.name}`,
+          slice: sliceName,
           index
         }
         const prev = byKey.get(info.str)
-        if (prev != null && info.terminating) return
+        if (prev != null && info.terminating) continue
         byKey.set(info.str, info)
-      })
+      }
     }
   }
-  return [...byKey.values()].sort((a, b) => a.str < b.str ? -1 : a.str > b.str ? 1 : 0)
+  const out = [...byKey.values()]
+  // usually already in order (one slice, addresses ascending): check before sorting
+  let sorted = true
+  for (let i = 1; i < out.length; i++) if (out[i - 1].str > out[i].str) { sorted = false; break }
+  return sorted ? out : out.sort((a, b) => a.str < b.str ? -1 : a.str > b.str ? 1 : 0)
 }
 
 export interface Categorized {

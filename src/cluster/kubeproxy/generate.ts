@@ -7,7 +7,7 @@ import type { ClusterSettings, EndpointSlice, Node, Service } from '../model.ts'
 import { endpointsFor, indexSlices, type EndpointInfo } from './endpoints.ts'
 import { cidrContains, parseCIDR, parseIP, type IPFamily } from './ip.ts'
 import { legacyServicePortRules } from './legacy.ts'
-import { currentServicePortRules } from './service-rules.ts'
+import { currentServicePortRules, RuleWriter } from './service-rules.ts'
 import { servicePorts, skipReason, type ServicePortInfo } from './service-info.ts'
 import { goMark, staticPart, topLevel, type StaticPart, type TopLevel } from './skeleton.ts'
 import type { ProxierConfig, RuleRecord, ServiceFragment } from './types.ts'
@@ -56,6 +56,8 @@ export interface NodeRules {
   restore: string
   /** all restore rules in emission order (filter then nat) */
   rules: RuleRecord[]
+  /** `restore` as pieces in order (cheap after an incremental change; join or stream them) */
+  restoreChunks: () => string[]
 }
 
 export function resolveConfig (settings: ClusterSettings, node: Node, options: GeneratorOptions = {}): ProxierConfig {
@@ -103,10 +105,17 @@ export const LARGE_CLUSTER_THRESHOLD = 1000
 export interface ServiceWork {
   key: string
   service: Service
+  /** the Service's EndpointSlices it was prepared from */
+  slices: EndpointSlice[]
   ports: ServicePortInfo[]
   endpoints: EndpointInfo[][]
   endpointCount: number
   skipped: string | null
+  /**
+   * true when the rule text may depend on the node (local endpoints by node name, the node IP in a
+   * source range): such a Service's rules are not shared between nodes
+   */
+  nodeSensitive: boolean
 }
 
 export function prepareService (svc: Service, slices: EndpointSlice[], cfg: ProxierConfig): ServiceWork {
@@ -116,17 +125,63 @@ export function prepareService (svc: Service, slices: EndpointSlice[], cfg: Prox
   const endpoints = ports.map(sp => endpointsFor(sp, slices, cfg.family, cfg.nodeName))
   let endpointCount = 0
   for (const e of endpoints) endpointCount += e.length
-  return { key, service: svc, ports, endpoints, endpointCount, skipped }
+  const nodeSensitive = ports.some(sp => sp.internalPolicyLocal || sp.externalPolicyLocal || sp.lbSourceRanges.length > 0)
+  return { key, service: svc, slices, ports, endpoints, endpointCount, skipped, nodeSensitive }
+}
+
+function writeRules (w: ServiceWork, cfg: ProxierConfig, largeClusterMode: boolean, records: boolean): RuleWriter {
+  const out = new RuleWriter(records)
+  if (w.skipped != null) return out
+  for (let i = 0; i < w.ports.length; i++) {
+    if (cfg.profile === 'legacy') legacyServicePortRules(w.ports[i], w.endpoints[i], cfg, out)
+    else currentServicePortRules(w.ports[i], w.endpoints[i], cfg, largeClusterMode, out)
+  }
+  return out
+}
+
+const joinLines = (a: string[]): string => a.length === 0 ? '' : a.join('\n') + '\n'
+
+/**
+ * One Service's rules: the texts are kept; the records (with provenance) are generated again from the
+ * same Service and EndpointSlice objects on each read, so the prepared ports and endpoints are not
+ * kept either.
+ */
+class Fragment implements ServiceFragment {
+  readonly service: string
+  readonly filterText: string
+  readonly natText: string
+  readonly natChains: string[]
+  readonly endpointCount: number
+  readonly skipped?: string
+  private readonly svc: Service
+  private readonly slices: EndpointSlice[]
+
+  constructor (work: ServiceWork, private readonly cfg: ProxierConfig, private readonly large: boolean) {
+    this.svc = work.service
+    this.slices = work.slices
+    const w = writeRules(work, cfg, large, false)
+    this.service = work.key
+    this.filterText = joinLines(w.filter)
+    this.natText = joinLines(w.nat)
+    this.natChains = w.natChains
+    this.endpointCount = w.endpointCount
+    if (work.skipped != null) this.skipped = work.skipped
+  }
+
+  private records (): RuleWriter {
+    return writeRules(prepareService(this.svc, this.slices, this.cfg), this.cfg, this.large, true)
+  }
+
+  get filterRules (): RuleRecord[] { return this.records().filterRecs! }
+  get natRules (): RuleRecord[] { return this.records().natRecs! }
+  get rules (): RuleRecord[] {
+    const w = this.records()
+    return [...w.filterRecs!, ...w.natRecs!]
+  }
 }
 
 export function buildFragment (w: ServiceWork, cfg: ProxierConfig, largeClusterMode: boolean): ServiceFragment {
-  const frag: ServiceFragment = { service: w.key, filterRules: [], natChains: [], natRules: [], endpointCount: 0 }
-  if (w.skipped != null) { frag.skipped = w.skipped; return frag }
-  w.ports.forEach((sp, i) => {
-    if (cfg.profile === 'legacy') legacyServicePortRules(sp, w.endpoints[i], cfg, frag)
-    else currentServicePortRules(sp, w.endpoints[i], cfg, largeClusterMode, frag)
-  })
-  return frag
+  return new Fragment(w, cfg, largeClusterMode)
 }
 
 export function sortServices (services: Service[]): Service[] {
@@ -135,23 +190,54 @@ export function sortServices (services: Service[]): Service[] {
   return keyed.map(x => x.s)
 }
 
-/** Joins the parts into kube-proxy's restore document (§2 layout). */
-export function assembleRestore (top: TopLevel, fragments: ServiceFragment[]): { restore: string, rules: RuleRecord[] } {
-  const rules: RuleRecord[] = []
-  const out: string[] = ['*filter']
-  for (const c of top.filterChains) out.push(`:${c} - [0:0]`)
-  const add = (r: RuleRecord): void => { rules.push(r); out.push(r.text) }
-  top.filterHead.forEach(add)
-  for (const f of fragments) f.filterRules.forEach(add)
-  top.filterTail.forEach(add)
-  out.push('COMMIT', '*nat')
-  for (const c of top.natChains) out.push(`:${c} - [0:0]`)
-  for (const f of fragments) for (const c of f.natChains) out.push(`:${c} - [0:0]`)
-  top.natHead.forEach(add)
-  for (const f of fragments) f.natRules.forEach(add)
-  top.natTail.forEach(add)
-  out.push('COMMIT')
-  return { restore: out.join('\n') + '\n', rules }
+const recordLines = (rs: RuleRecord[]): string => rs.length === 0 ? '' : rs.map(r => r.text).join('\n') + '\n'
+
+/** kube-proxy's restore document (§2 layout) as pieces in order: join them, or stream them. */
+export function restoreChunks (top: TopLevel, fragments: ServiceFragment[]): string[] {
+  const parts: string[] = ['*filter\n']
+  for (const c of top.filterChains) parts.push(`:${c} - [0:0]\n`)
+  parts.push(recordLines(top.filterHead))
+  for (const f of fragments) if (f.filterText !== '') parts.push(f.filterText)
+  parts.push(recordLines(top.filterTail), 'COMMIT\n*nat\n')
+  for (const c of top.natChains) parts.push(`:${c} - [0:0]\n`)
+  for (const f of fragments) for (const c of f.natChains) parts.push(`:${c} - [0:0]\n`)
+  parts.push(recordLines(top.natHead))
+  for (const f of fragments) if (f.natText !== '') parts.push(f.natText)
+  parts.push(recordLines(top.natTail), 'COMMIT\n')
+  return parts
+}
+
+/** A node's rules from its parts; the restore text and the rule list are built on first read. */
+export function assembleNodeRules (cfg: ProxierConfig, largeClusterMode: boolean, top: TopLevel, fragments: ServiceFragment[]): NodeRules {
+  let restoreMemo: string | null = null
+  let rulesMemo: RuleRecord[] | null = null
+  return {
+    node: cfg.nodeName,
+    profile: cfg.profile,
+    config: cfg,
+    largeClusterMode,
+    static: staticPart(cfg),
+    top,
+    fragments,
+    restoreChunks: () => restoreMemo != null ? [restoreMemo] : restoreChunks(top, fragments),
+    /** built on first use (the restore text of a large node is tens of MB) */
+    get restore (): string {
+      if (restoreMemo == null) restoreMemo = restoreChunks(top, fragments).join('')
+      return restoreMemo
+    },
+    get rules (): RuleRecord[] {
+      if (rulesMemo == null) {
+        const all = [...top.filterHead]
+        for (const f of fragments) for (const r of f.filterRules) all.push(r)
+        for (const r of top.filterTail) all.push(r)
+        for (const r of top.natHead) all.push(r)
+        for (const f of fragments) for (const r of f.natRules) all.push(r)
+        for (const r of top.natTail) all.push(r)
+        rulesMemo = all
+      }
+      return rulesMemo
+    }
+  }
 }
 
 export function generateNodeRules (input: GenerateInput): NodeRules {
@@ -163,7 +249,5 @@ export function generateNodeRules (input: GenerateInput): NodeRules {
   for (const w of works) total += w.endpointCount
   const largeClusterMode = cfg.profile === 'current' && total > LARGE_CLUSTER_THRESHOLD
   const fragments = works.map(w => buildFragment(w, cfg, largeClusterMode))
-  const top = topLevel(cfg)
-  const { restore, rules } = assembleRestore(top, fragments)
-  return { node: cfg.nodeName, profile: cfg.profile, config: cfg, largeClusterMode, static: staticPart(cfg), top, fragments, restore, rules }
+  return assembleNodeRules(cfg, largeClusterMode, topLevel(cfg), fragments)
 }

@@ -8,19 +8,26 @@ import { legacyEndpoints, type EndpointInfo } from './endpoints.ts'
 import { endpointChain, servicePortChain } from './hash.ts'
 import { cidrContains, parseCIDR, parseIP } from './ip.ts'
 import { probability } from './probability.ts'
-import { comment, portEmitters } from './service-rules.ts'
+import { comment, endpointField, type RuleWriter } from './service-rules.ts'
 import type { ServicePortInfo } from './service-info.ts'
-import type { ProxierConfig, RuleProvenance, ServiceFragment } from './types.ts'
+import type { ProxierConfig } from './types.ts'
 
 function cidr (ip: string): string {
   return ip.includes(':') ? `${ip}/128` : `${ip}/32`
 }
 
-export function legacyServicePortRules (sp: ServicePortInfo, allEps: EndpointInfo[], cfg: ProxierConfig, frag: ServiceFragment): void {
+/** provenance arguments of one rule: field, note, endpoint */
+type Prov = [string, string, string | undefined]
+
+export function legacyServicePortRules (sp: ServicePortInfo, allEps: EndpointInfo[], cfg: ProxierConfig, w: RuleWriter): void {
   const ns = sp.portString
   const p = sp.proto
   const pf = `spec.ports[${sp.portIndex}]`
-  const { prov, F, N } = portEmitters(sp, frag)
+  w.port(sp)
+  const frag = w
+  const prov = (field: string, note: string, extra?: { endpoint: string }): Prov => [field, note, extra?.endpoint]
+  const F = (chain: string, words: string[], pv: Prov): void => { w.F(chain, words.join(' '), pv[0], pv[1], pv[2]) }
+  const N = (chain: string, words: string[], pv: Prov): void => { w.N(chain, words.join(' '), pv[0], pv[1], pv[2]) }
 
   const eps = legacyEndpoints(allEps)
   const hasEndpoints = eps.length > 0
@@ -105,12 +112,12 @@ export function legacyServicePortRules (sp: ServicePortInfo, allEps: EndpointInf
         prov(field, 'no endpoints: reject'))
     }
   }
-  frag.endpointCount += allEps.length
+  w.endpointCount += allEps.length
   if (!hasEndpoints) return
 
   const seps = eps.map(ep => endpointChain(ns, p, ep.str))
   for (const s of seps) frag.natChains.push(s)
-  const epField = (ep: EndpointInfo): string => `endpointslice ${ep.slice} endpoints[${ep.index}]`
+  const epField = endpointField
   if (sp.affinityTimeout > 0) {
     eps.forEach((ep, i) => {
       N(svcChain, ['-m', 'comment', '--comment', comment(ns), '-m', 'recent', '--name', seps[i], '--rcheck', '--seconds', String(sp.affinityTimeout), '--reap', '-j', seps[i]],

@@ -3,12 +3,14 @@
  * Go formats the exact binary value and breaks exact ties to even; JS `toFixed` breaks them upwards.
  * 1/n is exactly representable only for powers of two, so only those can tie (e.g. 1/2048 at 10 digits).
  */
-const cache = new Map<string, string>()
+/** results by digits, then n */
+const cache = new Map<number, string[]>()
 
 export function probability (n: number, digits: number): string {
-  const key = `${n}/${digits}`
-  const hit = cache.get(key)
-  if (hit != null) return hit
+  let byN = cache.get(digits)
+  if (byN == null) cache.set(digits, byN = [])
+  const hit = Number.isInteger(n) && n >= 0 && n < 65536 ? byN[n] : undefined
+  if (hit !== undefined) return hit
   let s = (1 / n).toFixed(digits)
   if (n > 0 && (n & (n - 1)) === 0) {
     const scale = 10n ** BigInt(digits)
@@ -22,7 +24,7 @@ export function probability (n: number, digits: number): string {
       s = `${str.slice(0, str.length - digits)}.${str.slice(str.length - digits)}`
     }
   }
-  cache.set(key, s)
+  if (Number.isInteger(n) && n >= 0 && n < 65536) byN[n] = s
   return s
 }
 

@@ -65,7 +65,52 @@ function parseParts (nr: NodeRules, records: RuleRecord[], extra: Partial<Record
   return out
 }
 
-const fragMemo = new WeakMap<ServiceFragment, Map<string, Rule[]>>()
+/** A Service fragment's parsed rules by `table/chain`, for the chain declarations `decl` it was parsed with. */
+interface FragParse { decl: string, rules: Map<string, Rule[]> }
+
+/**
+ * Parsed rules per fragment. Nodes of one configuration share fragments (see cache.ts), so the
+ * engine's Rule objects are shared too: they are never mutated after parsing (counters live in the
+ * engine state, keyed by the prepared rule's id, and each node prepares its own ruleset).
+ */
+const fragMemo = new WeakMap<ServiceFragment, FragParse>()
+
+/** Same document layout (and so the same rule line numbers) as parseParts over the fragment's records. */
+function parseFragment (nr: NodeRules, f: ServiceFragment): Map<string, Rule[]> {
+  const declFilter = declared(nr, 'filter')
+  const declNat = declared(nr, 'nat')
+  const decl = declFilter.join(' ') + '\n' + declNat.join(' ')
+  const hit = fragMemo.get(f)
+  if (hit != null && hit.decl === decl) return hit.rules
+  const lines: string[] = []
+  const ruleLines: number[] = []
+  const add = (t: KpTable, chains: Iterable<string>, text: string): void => {
+    lines.push(`*${t}`)
+    for (const c of chains) lines.push(`:${c} - [0:0]`)
+    let at = 0
+    while (at < text.length) {
+      const nl = text.indexOf('\n', at)
+      lines.push(text.slice(at, nl))
+      ruleLines.push(lines.length)
+      at = nl + 1
+    }
+    lines.push('COMMIT')
+  }
+  if (f.filterText !== '') add('filter', declFilter, f.filterText)
+  if (f.natText !== '' || f.natChains.length > 0) add('nat', new Set([...declNat, ...f.natChains]), f.natText)
+  const out = new Map<string, Rule[]>()
+  if (lines.length > 0) {
+    const parsed = parseRuleset(lines.join('\n') + '\n')
+    const records = f.rules
+    const prov = new Map<number, RuleProvenance>()
+    for (let i = 0; i < ruleLines.length; i++) prov.set(ruleLines[i], records[i].prov)
+    attach(parsed, prov)
+    for (const [tn, t] of parsed.tables) for (const c of t.chains.values()) if (c.rules.length > 0) out.set(`${tn}/${c.name}`, c.rules)
+  }
+  fragMemo.set(f, { decl, rules: out })
+  return out
+}
+
 const memo = new WeakMap<NodeRules, Ruleset>()
 
 /** The node's ruleset, assembled from cached per-Service parses (same result as nodeRulesetFull). */
@@ -79,7 +124,7 @@ export function nodeRuleset (nr: NodeRules): Ruleset {
   const tables = new Map<TableName, Table>()
   for (const t of TABLE_ORDER) {
     const decl = declared(nr, t)
-    const hasFrags = t !== 'mangle' && nr.fragments.some(f => (t === 'filter' ? f.filterRules.length : f.natChains.length + f.natRules.length) > 0)
+    const hasFrags = t !== 'mangle' && nr.fragments.some(f => t === 'filter' ? f.filterText !== '' : f.natChains.length > 0 || f.natText !== '')
     if (decl.length === 0 && !statics.some(r => r.table === t) && !hasFrags) continue
     const chains = new Map<string, Chain>()
     // On a node the built-in chains come into being through kubelet's and kube-proxy's own rules only;
@@ -89,8 +134,7 @@ export function nodeRuleset (nr: NodeRules): Ruleset {
     tables.set(t, { name: t, chains })
   }
   for (const f of nr.fragments) {
-    let parsed = fragMemo.get(f)
-    if (parsed == null) fragMemo.set(f, parsed = parseParts(nr, [...f.filterRules, ...f.natRules], { nat: f.natChains }))
+    const parsed = parseFragment(nr, f)
     const nat = tables.get('nat')
     if (nat != null) for (const c of f.natChains) if (!nat.chains.has(c)) nat.chains.set(c, { name: c, builtin: false, policy: null, rules: parsed.get(`nat/${c}`) ?? [] })
     for (const [key, rules] of parsed) {

@@ -120,25 +120,40 @@ export function canonicalLine (text: string): string | null {
 }
 
 /** Engine fallback for one rule line (declares the chains it needs). */
-function engineLine (table: KpTable, r: RuleRecord): string {
-  const w = tokenize(r.text)
+function engineLine (table: KpTable, chain: string, text: string): string {
+  const w = tokenize(text)
   const j = w.indexOf('-j')
-  const decl = [r.chain, ...(j >= 0 && /^KUBE-/.test(w[j + 1]) ? [w[j + 1]] : [])]
+  const decl = [chain, ...(j >= 0 && /^KUBE-/.test(w[j + 1]) ? [w[j + 1]] : [])]
   const builtins = BUILTIN_CHAINS[table] as string[]
-  const doc = `*${table}\n${[...new Set(decl)].filter(c => !builtins.includes(c)).map(c => `:${c} - [0:0]\n`).join('')}${r.text}\nCOMMIT\n`
+  const doc = `*${table}\n${[...new Set(decl)].filter(c => !builtins.includes(c)).map(c => `:${c} - [0:0]\n`).join('')}${text}\nCOMMIT\n`
   const rs = parseRuleset(doc)
-  const rule = rs.tables.get(table)!.chains.get(r.chain)!.rules[0]
-  return renderRule(r.chain, rule)
+  const rule = rs.tables.get(table)!.chains.get(chain)!.rules[0]
+  return renderRule(chain, rule)
 }
 
-export function saveLine (r: RuleRecord): string {
-  return canonicalLine(r.text) ?? engineLine(r.table, r)
+export function saveLine (r: Pick<RuleRecord, 'table' | 'chain' | 'text'> & { prov?: RuleRecord['prov'] }): string {
+  return canonicalLine(r.text) ?? engineLine(r.table, r.chain, r.text)
 }
 
-/** save lines of one fragment: entries in shared chains (in order) and the text of each chain it owns */
+/** Calls `fn(chain, line)` for each line of a fragment's restore text (`-A CHAIN …\n` lines). */
+export function eachLine (text: string, fn: (chain: string, line: string) => void): void {
+  let at = 0
+  while (at < text.length) {
+    const nl = text.indexOf('\n', at)
+    const line = text.slice(at, nl)
+    fn(line.slice(3, line.indexOf(' ', 3)), line)
+    at = nl + 1
+  }
+}
+
+/**
+ * Save lines of one fragment, memoised on the fragment (so shared by every node rendering it):
+ * lines of chains it shares with others (KUBE-SERVICES, KUBE-NODEPORTS, filter chains) in order,
+ * and the text of each chain it owns, in `natChains` order.
+ */
 interface FragSave {
   shared: Array<{ table: KpTable, chain: string, text: string }>
-  own: Map<string, string>
+  own: string[]
 }
 
 const fragMemo = new WeakMap<ServiceFragment, FragSave>()
@@ -154,18 +169,23 @@ function fragSave (f: ServiceFragment): FragSave {
   if (fs != null) return fs
   const owned = new Set(f.natChains)
   const shared: FragSave['shared'] = []
-  const own = new Map<string, string>()
   const ownLines = new Map<string, string[]>()
-  for (const r of f.filterRules) shared.push({ table: 'filter', chain: r.chain, text: flat(saveLine(r) + '\n') })
-  for (const r of f.natRules) {
-    const line = saveLine(r) + '\n'
-    if (owned.has(r.chain)) {
-      let a = ownLines.get(r.chain)
-      if (a == null) ownLines.set(r.chain, a = [])
+  eachLine(f.filterText, (chain, text) => { shared.push({ table: 'filter', chain, text: flat(saveLine({ table: 'filter', chain, text }) + '\n') }) })
+  eachLine(f.natText, (chain, text) => {
+    const line = saveLine({ table: 'nat', chain, text }) + '\n'
+    if (owned.has(chain)) {
+      let a = ownLines.get(chain)
+      if (a == null) ownLines.set(chain, a = [])
       a.push(line)
-    } else shared.push({ table: 'nat', chain: r.chain, text: flat(line) })
+    } else shared.push({ table: 'nat', chain, text: flat(line) })
+  })
+  const own: string[] = []
+  for (const c of f.natChains) {
+    const a = ownLines.get(c)
+    // a chain listed twice gets its text once
+    if (a != null) ownLines.delete(c)
+    own.push(a == null ? '' : a.join(''))
   }
-  for (const [c, a] of ownLines) own.set(c, a.join(''))
   fs = { shared, own }
   fragMemo.set(f, fs)
   return fs
@@ -173,11 +193,15 @@ function fragSave (f: ServiceFragment): FragSave {
 
 const byName = (a: string, b: string): number => a < b ? -1 : a > b ? 1 : 0
 
-/** Bucket of per-Service chains sharing a name prefix (`KUBE-SEP-AB…`), with cached joined text. */
+/**
+ * Per-Service chains sharing a name prefix (`KUBE-SEP-AB…`), sorted by name, each with the fragment
+ * save text that holds its lines (and its index there), and the bucket's cached chain lines.
+ */
 interface Bucket {
   chains: string[]
+  owners: FragSave[]
+  index: number[]
   lines: string | null
-  texts: string | null
 }
 
 /** `KUBE-SEP-AB` for `KUBE-SEP-ABCD…`: kind prefix + 2 hash characters. */
@@ -186,24 +210,28 @@ function bucketKey (chain: string): string {
   return dash < 0 ? chain : chain.slice(0, dash + 3)
 }
 
-function sortedInsert (arr: string[], v: string): void {
+/** First index whose value is >= v. */
+function lowerBound (arr: string[], v: string): number {
   let lo = 0
   let hi = arr.length
   while (lo < hi) { const mid = (lo + hi) >> 1; if (arr[mid] < v) lo = mid + 1; else hi = mid }
+  return lo
+}
+
+function sortedInsert (arr: string[], v: string): void {
+  const lo = lowerBound(arr, v)
   if (arr[lo] !== v) arr.splice(lo, 0, v)
 }
 
 function sortedRemove (arr: string[], v: string): void {
-  let lo = 0
-  let hi = arr.length
-  while (lo < hi) { const mid = (lo + hi) >> 1; if (arr[mid] < v) lo = mid + 1; else hi = mid }
+  const lo = lowerBound(arr, v)
   if (arr[lo] === v) arr.splice(lo, 1)
 }
 
 /**
  * Incremental state for composing the save text of one node across renders. Per-Service chains are
- * kept sorted in prefix buckets whose joined text is cached, so after a change only the touched
- * buckets are re-joined.
+ * kept sorted in prefix buckets pointing at the fragments' memoised save text (one copy per fragment,
+ * shared by the nodes), so after a change only the touched buckets are edited.
  */
 export class SaveComposer {
   private frags = new Set<ServiceFragment>()
@@ -211,28 +239,39 @@ export class SaveComposer {
   private buckets = new Map<string, Bucket>()
   private keys: string[] = []
 
-  private addChain (c: string, f: ServiceFragment): void {
+  private addChain (c: string, f: ServiceFragment, fs: FragSave, k: number): void {
     this.owner.set(c, f)
-    const k = bucketKey(c)
-    let b = this.buckets.get(k)
+    const key = bucketKey(c)
+    let b = this.buckets.get(key)
     if (b == null) {
-      this.buckets.set(k, b = { chains: [], lines: null, texts: null })
-      sortedInsert(this.keys, k)
+      this.buckets.set(key, b = { chains: [], owners: [], index: [], lines: null })
+      sortedInsert(this.keys, key)
     }
-    sortedInsert(b.chains, c)
+    const i = lowerBound(b.chains, c)
+    if (b.chains[i] === c) {
+      // a chain name owned by two fragments: the later one's text, as on a full build
+      b.owners[i] = fs
+      b.index[i] = k
+      return
+    }
+    b.chains.splice(i, 0, c)
+    b.owners.splice(i, 0, fs)
+    b.index.splice(i, 0, k)
     b.lines = null
-    b.texts = null
   }
 
   private removeChain (c: string): void {
     this.owner.delete(c)
-    const k = bucketKey(c)
-    const b = this.buckets.get(k)
+    const key = bucketKey(c)
+    const b = this.buckets.get(key)
     if (b == null) return
-    sortedRemove(b.chains, c)
+    const i = lowerBound(b.chains, c)
+    if (b.chains[i] !== c) return
+    b.chains.splice(i, 1)
+    b.owners.splice(i, 1)
+    b.index.splice(i, 1)
     b.lines = null
-    b.texts = null
-    if (b.chains.length === 0) { this.buckets.delete(k); sortedRemove(this.keys, k) }
+    if (b.chains.length === 0) { this.buckets.delete(key); sortedRemove(this.keys, key) }
   }
 
   private update (fragments: ServiceFragment[]): void {
@@ -242,18 +281,29 @@ export class SaveComposer {
     if (this.frags.size === 0 || changed > 64) {
       // (re)build from scratch
       this.owner = new Map()
+      const where = new Map<string, [FragSave, number]>()
       const byKey = new Map<string, string[]>()
       for (const f of fragments) {
-        for (const c of f.natChains) {
+        const fs = fragSave(f)
+        f.natChains.forEach((c, k) => {
+          if (!where.has(c)) {
+            const key = bucketKey(c)
+            let a = byKey.get(key)
+            if (a == null) byKey.set(key, a = [])
+            a.push(c)
+          }
+          where.set(c, [fs, k])
           this.owner.set(c, f)
-          const k = bucketKey(c)
-          let a = byKey.get(k)
-          if (a == null) byKey.set(k, a = [])
-          a.push(c)
-        }
+        })
       }
       this.buckets = new Map()
-      for (const [k, a] of byKey) this.buckets.set(k, { chains: [...new Set(a)].sort(byName), lines: null, texts: null })
+      for (const [key, chains] of byKey) {
+        chains.sort(byName)
+        const owners: FragSave[] = []
+        const index: number[] = []
+        for (const c of chains) { const [fs, k] = where.get(c)!; owners.push(fs); index.push(k) }
+        this.buckets.set(key, { chains, owners, index, lines: null })
+      }
       this.keys = [...byKey.keys()].sort(byName)
       this.frags = next
       return
@@ -264,18 +314,24 @@ export class SaveComposer {
     }
     for (const f of fragments) {
       if (this.frags.has(f)) continue
-      for (const c of f.natChains) this.addChain(c, f)
+      const fs = fragSave(f)
+      f.natChains.forEach((c, k) => { this.addChain(c, f, fs, k) })
     }
     this.frags = next
   }
 
-  private bucketText (b: Bucket, what: 'lines' | 'texts'): string {
-    if (what === 'lines') {
-      if (b.lines == null) b.lines = b.chains.map(c => `:${c} - [0:0]\n`).join('')
-      return b.lines
+  private bucketLines (b: Bucket): string {
+    if (b.lines == null) b.lines = b.chains.map(c => `:${c} - [0:0]\n`).join('')
+    return b.lines
+  }
+
+  /** Pushes the save text of the bucket's chains, in name order. */
+  private pushBucketTexts (b: Bucket, out: string[]): void {
+    const n = b.chains.length
+    for (let i = 0; i < n; i++) {
+      const t = b.owners[i].own[b.index[i]]
+      if (t !== '') out.push(t)
     }
-    if (b.texts == null) b.texts = b.chains.map(c => fragSave(this.owner.get(c)!).own.get(c) ?? '').join('')
-    return b.texts
   }
 
   /** iptables-save text (`date` already in ctime form). */
@@ -287,7 +343,7 @@ export class SaveComposer {
   chunks (nr: NodeRules, date: string): string[] {
     this.update(nr.fragments)
     const out: string[] = []
-    const fss = nr.fragments.map(fragSave)
+    const fss = nr.fragments.map(f => fragSave(f))
     for (const t of TABLE_ORDER) {
       const builtins = BUILTIN_CHAINS[t] as string[]
       const restoreTop = t === 'filter' ? nr.top.filterChains : t === 'nat' ? nr.top.natChains : []
@@ -312,7 +368,7 @@ export class SaveComposer {
       let j = 0
       while (i < sharedUsers.length || j < keys.length) {
         if (j >= keys.length || (i < sharedUsers.length && sharedUsers[i] < keys[j])) out.push(`:${sharedUsers[i++]} - [0:0]\n`)
-        else out.push(this.bucketText(this.buckets.get(keys[j++])!, 'lines'))
+        else out.push(this.bucketLines(this.buckets.get(keys[j++])!))
       }
       for (const b of builtins) { const a = sharedText.get(b); if (a != null) for (const x of a) out.push(x) }
       i = 0
@@ -321,7 +377,7 @@ export class SaveComposer {
         if (j >= keys.length || (i < sharedUsers.length && sharedUsers[i] < keys[j])) {
           const a = sharedText.get(sharedUsers[i++])
           if (a != null) for (const x of a) out.push(x)
-        } else out.push(this.bucketText(this.buckets.get(keys[j++])!, 'texts'))
+        } else this.pushBucketTexts(this.buckets.get(keys[j++])!, out)
       }
       out.push(`COMMIT\n# Completed on ${date}\n`)
     }

@@ -25,29 +25,34 @@ export interface DumpTable {
   chains: DumpChain[]
 }
 
-/** Splits a rule line into words the way iptables-restore does (double quotes group, `\` escapes inside). */
+/**
+ * Splits a rule line into words the way iptables-restore does (double quotes group, `\` escapes
+ * inside; a closing quote ends the word). Plain runs are sliced, not built a character at a time:
+ * the save view tokenizes every line of a node.
+ */
 export function tokenize (line: string): string[] {
   const out: string[] = []
-  let cur = ''
-  let inTok = false
-  let quoted = false
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]
-    if (quoted) {
-      if (ch === '\\' && i + 1 < line.length) { cur += line[++i]; continue }
-      if (ch === '"') { quoted = false; out.push(cur); cur = ''; inTok = false; continue }
-      cur += ch
-      continue
+  const n = line.length
+  let i = 0
+  while (i < n) {
+    let c = line.charCodeAt(i)
+    if (c === 32 || c === 9) { i++; continue }
+    const start = i
+    while (i < n && (c = line.charCodeAt(i)) !== 32 && c !== 9 && c !== 34) i++
+    if (i >= n || c !== 34) { out.push(line.slice(start, i)); continue }
+    // a quote: the word goes on inside the quotes, up to the closing one
+    let cur = line.slice(start, i)
+    i++
+    let seg = i
+    while (i < n) {
+      c = line.charCodeAt(i)
+      if (c === 92 && i + 1 < n) { cur += line.slice(seg, i) + line[i + 1]; i += 2; seg = i; continue }
+      if (c === 34) break
+      i++
     }
-    if (ch === ' ' || ch === '\t') {
-      if (inTok) { out.push(cur); cur = ''; inTok = false }
-      continue
-    }
-    if (ch === '"') { quoted = true; inTok = true; continue }
-    cur += ch
-    inTok = true
+    out.push(cur + line.slice(seg, i))
+    if (i < n) i++
   }
-  if (inTok) out.push(cur)
   return out
 }
 

@@ -28,14 +28,25 @@ export interface RuleRecord {
   prov: RuleProvenance
 }
 
-/** Everything one Service contributes (all its ports). */
+/**
+ * Everything one Service contributes (all its ports). A render keeps the restore text only; the
+ * per-rule records (with provenance) are generated again from the same inputs when read.
+ */
 export interface ServiceFragment {
   /** `ns/name` */
   service: string
-  filterRules: RuleRecord[]
+  /** restore lines of its filter rules, each ending in a newline ('' if none) */
+  readonly filterText: string
+  /** restore lines of its nat rules, each ending in a newline */
+  readonly natText: string
+  /** filter rules with provenance (built on each read) */
+  readonly filterRules: RuleRecord[]
   /** per-service nat chains declared, in emission order (EXT, FW, SVC, SVL, SEP… per port) */
   natChains: string[]
-  natRules: RuleRecord[]
+  /** nat rules with provenance (built on each read) */
+  readonly natRules: RuleRecord[]
+  /** filter rules then nat rules, with provenance (built on each read) */
+  readonly rules: RuleRecord[]
   /** endpoints counted for large-cluster mode */
   endpointCount: number
   /** why the Service produced nothing, if it did not */
