@@ -2,6 +2,7 @@
 export { Store, memo } from './store.ts'
 export type { ClusterChange, ClusterListener, ClusterSnapshot, StoreOptions, WriteContext } from './store.ts'
 export { Repo, UniqueViolation } from './repo.ts'
+export { StagedRepo } from './staged.ts'
 export type { AllocationRows, ClusterRecord, NodePortRow, Stored } from './repo.ts'
 export { DEFAULT_DATABASE_URL, normalizeSqliteUrl } from './database.ts'
 export { applyMigrations, diffMigrationsToSchema, isEmptyDiff } from './schema-engine.ts'

@@ -6,6 +6,7 @@
 import type { ClusterSettings, Node, Pod, Service } from '../cluster/model.ts'
 import type { Prisma } from './database.ts'
 import type { TransactionClient } from '../generated/prisma/internal/prismaNamespace.ts'
+import { deleteWhereIn, insertRows, insertRowsReturning, updateRows } from './bulk.ts'
 
 export type Client = Prisma | TransactionClient
 
@@ -63,12 +64,13 @@ const parse = <T>(r: { id: number, resourceVersion: number, object: string }): S
   ({ id: r.id, resourceVersion: r.resourceVersion, object: JSON.parse(r.object) as T })
 
 /** Runs a write and turns Prisma's P2002 into a {@link UniqueViolation}. */
-async function unique<T> (table: string, fn: () => Promise<T>): Promise<T> {
+export async function unique<T> (table: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn()
   } catch (e) {
-    const err = e as { code?: string, meta?: { target?: unknown, modelName?: string, driverAdapterError?: { cause?: { table?: string, constraint?: { fields?: string[] } } } } }
-    if (err?.code === 'P2002') {
+    const err = e as { code?: string, meta?: { target?: unknown, modelName?: string, driverAdapterError?: { cause?: { kind?: string, table?: string, constraint?: { fields?: string[] } } } } }
+    // P2002 from model queries; raw statements (bulk.ts) fail as P2010 with the driver's own kind
+    if (err?.code === 'P2002' || (err?.code === 'P2010' && err.meta?.driverAdapterError?.cause?.kind === 'UniqueConstraintViolation')) {
       const target = err.meta?.target
       const cause = err.meta?.driverAdapterError?.cause
       const fields = Array.isArray(target) ? target.map(String) : (cause?.constraint?.fields ?? [])
@@ -114,9 +116,9 @@ export class AllocationCache {
   }
 }
 
-/** The keys of a key → service-id map as a ReadonlySet, optionally hiding one service's keys. */
-class KeyView<K> implements ReadonlySet<K> {
-  constructor (readonly map: Map<K, number>, readonly except?: number) {}
+/** The keys of a key → holder map as a ReadonlySet, optionally hiding one holder's keys. */
+export class KeyView<K, V = number> implements ReadonlySet<K> {
+  constructor (readonly map: Map<K, V>, readonly except?: V) {}
   has (k: K): boolean {
     const id = this.map.get(k)
     return id !== undefined && id !== this.except
@@ -144,7 +146,8 @@ class KeyView<K> implements ReadonlySet<K> {
 export class Repo {
   constructor (readonly db: Client, readonly allocs: AllocationCache = new AllocationCache()) {}
 
-  async #allocs (clusterId: number): Promise<{ ports: Map<number, number>, ips: Map<string, number> }> {
+  /** The cluster's allocation maps (port/IP → service id), read once and then kept in the cache. */
+  protected async allocations (clusterId: number): Promise<{ ports: Map<number, number>, ips: Map<string, number> }> {
     const hit = this.allocs.get(clusterId)
     if (hit != null) return hit
     const [ports, ips] = await Promise.all([
@@ -156,8 +159,8 @@ export class Repo {
     return v
   }
 
-  async #forget (clusterId: number, serviceId: number): Promise<void> {
-    const a = await this.#allocs(clusterId)
+  protected async forget (clusterId: number, serviceId: number): Promise<void> {
+    const a = await this.allocations(clusterId)
     this.allocs.touched.add(clusterId)
     for (const [k, v] of a.ports) if (v === serviceId) a.ports.delete(k)
     for (const [k, v] of a.ips) if (v === serviceId) a.ips.delete(k)
@@ -234,7 +237,7 @@ export class Repo {
   /** Writes the counters taken in this transaction (one UPDATE per cluster, before commit). */
   async flush (): Promise<void> {
     for (const [id, v] of this.allocs.pendingRv) {
-      await this.db.cluster.updateMany({ where: { id }, data: { resourceVersion: v } })
+      await this.db.$executeRawUnsafe('UPDATE "Cluster" SET "resourceVersion" = ? WHERE "id" = ?', v, id)
     }
   }
 
@@ -283,7 +286,7 @@ export class Repo {
   }
 
   /** Pod IPs held in the cluster (hostNetwork pods hold none). */
-  async usedPodIPs (clusterId: number): Promise<Set<string>> {
+  async usedPodIPs (clusterId: number): Promise<ReadonlySet<string>> {
     const rows = await this.db.podIPAllocation.findMany({ where: { clusterId }, select: { ip: true } })
     return new Set(rows.map(r => r.ip))
   }
@@ -329,31 +332,38 @@ export class Repo {
 
   /** NodePorts held in the cluster (a live read-only view, no copy), optionally not counting one service's own. */
   async usedNodePorts (clusterId: number, exceptServiceId?: number): Promise<ReadonlySet<number>> {
-    return new KeyView((await this.#allocs(clusterId)).ports, exceptServiceId)
+    return new KeyView((await this.allocations(clusterId)).ports, exceptServiceId)
   }
 
   /** ClusterIPs held in the cluster (a live read-only view), optionally not counting one service's own. */
   async usedClusterIPs (clusterId: number, exceptServiceId?: number): Promise<ReadonlySet<string>> {
-    return new KeyView((await this.#allocs(clusterId)).ips, exceptServiceId)
+    return new KeyView((await this.allocations(clusterId)).ips, exceptServiceId)
   }
 
   /** Inserts the service with its allocation rows in one statement batch (unique indexes checked by the database). */
   async insertService (clusterId: number, svc: Service, alloc: AllocationRows): Promise<number> {
-    const cache = await this.#allocs(clusterId)
-    const r = await unique('Service', async () => await this.db.service.create({
-      data: {
-        clusterId,
-        ...serviceColumns(svc),
-        nodePorts: { create: alloc.nodePorts.map(p => ({ clusterId, port: p.port, protocols: p.protocols.join(','), field: p.field })) },
-        clusterIPs: { create: alloc.clusterIPs.map(ip => ({ clusterId, ip })) }
-      },
-      select: { id: true }
-    }))
-    this.#remember(cache, clusterId, r.id, alloc)
-    return r.id
+    const cache = await this.allocations(clusterId)
+    const c = serviceColumns(svc)
+    // plain SQL: the service write is the hot path of single creates, and Prisma's nested create costs
+    // several times the statements' own time (bulk.ts); same statements and order as the nested create
+    const [row] = await unique('Service', async () => await insertRowsReturning<{ id: number | bigint }>(this.db, 'Service',
+      ['clusterId', 'namespace', 'name', 'resourceVersion', 'type', 'clusterIP', 'object'],
+      [[clusterId, c.namespace, c.name, c.resourceVersion, c.type, c.clusterIP, c.object]], ['id']))
+    const id = Number(row.id)
+    await this.#insertAllocations(clusterId, id, alloc)
+    this.remember(cache, clusterId, id, alloc)
+    return id
   }
 
-  #remember (cache: { ports: Map<number, number>, ips: Map<string, number> }, clusterId: number, serviceId: number, alloc: AllocationRows): void {
+  /** The allocation rows of one service: NodePorts first, then ClusterIPs (unique per cluster, checked by the database). */
+  async #insertAllocations (clusterId: number, serviceId: number, alloc: AllocationRows): Promise<void> {
+    await unique('NodePortAllocation', async () => await insertRows(this.db, 'NodePortAllocation', ['clusterId', 'serviceId', 'port', 'protocols', 'field'],
+      alloc.nodePorts.map(p => [clusterId, serviceId, p.port, p.protocols.join(','), p.field])))
+    await unique('ClusterIPAllocation', async () => await insertRows(this.db, 'ClusterIPAllocation', ['clusterId', 'serviceId', 'ip'],
+      alloc.clusterIPs.map(ip => [clusterId, serviceId, ip])))
+  }
+
+  protected remember (cache: { ports: Map<number, number>, ips: Map<string, number> }, clusterId: number, serviceId: number, alloc: AllocationRows): void {
     this.allocs.touched.add(clusterId)
     for (const p of alloc.nodePorts) cache.ports.set(p.port, serviceId)
     for (const ip of alloc.clusterIPs) cache.ips.set(ip, serviceId)
@@ -361,23 +371,21 @@ export class Repo {
 
   /** Rewrites the service and swaps its allocation rows (released ones go, new ones are checked by the database). */
   async updateService (clusterId: number, id: number, svc: Service, alloc: AllocationRows): Promise<void> {
-    const cache = await this.#allocs(clusterId)
-    await this.#forget(clusterId, id)
-    await unique('ClusterIPAllocation', async () => await this.db.service.update({
-      where: { id },
-      data: {
-        ...serviceColumns(svc),
-        nodePorts: { deleteMany: {}, create: alloc.nodePorts.map(p => ({ clusterId, port: p.port, protocols: p.protocols.join(','), field: p.field })) },
-        clusterIPs: { deleteMany: {}, create: alloc.clusterIPs.map(ip => ({ clusterId, ip })) }
-      }
-    }))
-    this.#remember(cache, clusterId, id, alloc)
+    const cache = await this.allocations(clusterId)
+    await this.forget(clusterId, id)
+    const c = serviceColumns(svc)
+    await unique('Service', async () => await updateRows(this.db, 'Service', ['namespace', 'name', 'resourceVersion', 'type', 'clusterIP', 'object'],
+      [[id, c.namespace, c.name, c.resourceVersion, c.type, c.clusterIP, c.object]]))
+    await deleteWhereIn(this.db, 'NodePortAllocation', 'serviceId', [id])
+    await deleteWhereIn(this.db, 'ClusterIPAllocation', 'serviceId', [id])
+    await this.#insertAllocations(clusterId, id, alloc)
+    this.remember(cache, clusterId, id, alloc)
   }
 
   /** Deletes the service; its allocation rows go with it (ON DELETE CASCADE). */
   async deleteService (clusterId: number, id: number): Promise<void> {
     await this.db.service.delete({ where: { id } })
-    await this.#forget(clusterId, id)
+    await this.forget(clusterId, id)
   }
 
   /** The NodePort allocation table: which service holds each port, by port. */
@@ -391,7 +399,7 @@ export class Repo {
   }
 }
 
-function nodeColumns (node: Node): { name: string, resourceVersion: number, podCIDR: string | null, internalIP: string | null, object: string } {
+export function nodeColumns (node: Node): { name: string, resourceVersion: number, podCIDR: string | null, internalIP: string | null, object: string } {
   return {
     name: node.metadata.name,
     resourceVersion: rv(node),
@@ -401,7 +409,7 @@ function nodeColumns (node: Node): { name: string, resourceVersion: number, podC
   }
 }
 
-function podColumns (pod: Pod): { namespace: string, name: string, resourceVersion: number, nodeName: string | null, podIP: string | null, hostNetwork: boolean, object: string } {
+export function podColumns (pod: Pod): { namespace: string, name: string, resourceVersion: number, nodeName: string | null, podIP: string | null, hostNetwork: boolean, object: string } {
   return {
     namespace: pod.metadata.namespace ?? 'default',
     name: pod.metadata.name,
@@ -413,7 +421,7 @@ function podColumns (pod: Pod): { namespace: string, name: string, resourceVersi
   }
 }
 
-function serviceColumns (svc: Service): { namespace: string, name: string, resourceVersion: number, type: string, clusterIP: string | null, object: string } {
+export function serviceColumns (svc: Service): { namespace: string, name: string, resourceVersion: number, type: string, clusterIP: string | null, object: string } {
   return {
     namespace: svc.metadata.namespace ?? 'default',
     name: svc.metadata.name,

@@ -63,6 +63,9 @@ export class Store {
   readonly #lock = new Mutex()
   readonly #listeners = new Set<ClusterListener>()
   readonly #generations = new Map<string, number>()
+  /** highest generation of any deleted cluster: a re-created name starts above it (so caches keyed by
+   *  name + generation never see a stale hit) without keeping every deleted name in memory */
+  #deletedFloor = 0
   readonly #snapshots = new Map<string, ClusterSnapshot>()
   readonly #allocs = new AllocationCache()
   readonly #maxCached: number
@@ -127,8 +130,13 @@ export class Store {
   }
 
   #commitChange (name: string, clusterId: number, deleted: boolean): void {
-    const generation = (this.#generations.get(name) ?? 0) + 1
-    this.#generations.set(name, generation)
+    const generation = (this.#generations.get(name) ?? this.#deletedFloor) + 1
+    if (deleted) {
+      this.#generations.delete(name)
+      if (generation > this.#deletedFloor) this.#deletedFloor = generation
+    } else {
+      this.#generations.set(name, generation)
+    }
     this.#snapshots.delete(name)
     const change: ClusterChange = { clusterId, cluster: name, generation, deleted }
     for (const l of this.#listeners) {

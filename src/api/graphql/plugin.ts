@@ -1,6 +1,6 @@
 /**
- * The GraphQL API: mercurius at POST/GET /graphql over the schema in schema.ts, the resolvers and
- * loaders that call the same use cases as REST, query depth/cost limits, CSRF prevention (a simple
+ * The GraphQL API: mercurius at POST/GET /graphql over the schema in schema.ts, the resolvers that
+ * call the same use cases as REST, query depth/cost limits, CSRF prevention (a simple
  * cross-site form post cannot run an operation), and GraphiQL at /graphiql.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
@@ -8,7 +8,6 @@ import mercurius from 'mercurius'
 import { SDL } from './schema.ts'
 import { resolvers, scalars, unionTypes } from './resolvers.ts'
 import { guardResolvers } from '../graphql-auth.ts'
-import { loaders } from './loaders.ts'
 import { buildContext } from './context.ts'
 import { defaultLimits, limitsRule, type QueryLimits } from './limits.ts'
 import { registerGraphiQL } from './graphiql.ts'
@@ -23,7 +22,6 @@ const graphql: FastifyPluginAsyncTypebox<GraphQLPluginOptions> = async (app, opt
   await app.register(mercurius, {
     schema: SDL,
     resolvers: { ...guardResolvers(resolvers), ...unionTypes, ...scalars } as never,
-    loaders,
     context: buildContext(app.store, limits) as never,
     path: '/graphql',
     graphiql: false,

@@ -1,7 +1,7 @@
 /**
  * Resolvers: thin calls into the same use cases REST calls (src/cluster/actions). Every resolver is
  * wrapped so that what it throws becomes the REST Status as a GraphQL error (errors.ts). Nested lists
- * are resolved by the batched loaders (loaders.ts).
+ * are looked up in per-snapshot maps (nested.ts).
  */
 import type { IResolvers, MercuriusContext } from 'mercurius'
 import type { Node, Pod, Service } from '../../cluster/model.ts'
@@ -16,11 +16,15 @@ import { toGraphQLError } from './errors.ts'
 import { IntOrStringScalar, JSONScalar } from './scalars.ts'
 import { iptables, netfilterTrace, trace, type IptablesArgs, type NetfilterArgs, type TraceArgs } from './views.ts'
 import { seg, viaRest } from './rest.ts'
+import { nestedResolvers } from './nested.ts'
 
 type Ctx = MercuriusContext
 type Resolver = (parent: any, args: any, ctx: Ctx, info: any) => unknown
 
-/** Wraps every resolver of a map so thrown errors become Status-carrying GraphQL errors. */
+/**
+ * Wraps every resolver of a map so thrown errors become Status-carrying GraphQL errors. A resolver
+ * that answers at once stays synchronous (a promise per nested field would cost more than the field).
+ */
 export function guarded<T extends Record<string, Record<string, unknown>>> (map: T): T {
   const out: Record<string, Record<string, unknown>> = {}
   for (const [type, fields] of Object.entries(map)) {
@@ -28,9 +32,10 @@ export function guarded<T extends Record<string, Record<string, unknown>>> (map:
     for (const [name, fn] of Object.entries(fields)) {
       if (typeof fn !== 'function') { out[type][name] = fn; continue }
       const f = fn as Resolver
-      out[type][name] = async (parent: unknown, args: unknown, ctx: Ctx, info: unknown) => {
+      out[type][name] = (parent: unknown, args: unknown, ctx: Ctx, info: unknown) => {
         try {
-          return await f(parent, args, ctx, info)
+          const r = f(parent, args, ctx, info)
+          return r instanceof Promise ? r.catch((e: unknown) => { throw toGraphQLError(e, ctx.kns.request) }) : r
         } catch (e) {
           throw toGraphQLError(e, ctx.kns.request)
         }
@@ -65,8 +70,12 @@ export const resolvers = guarded({
   },
 
   Node: {
-    iptables: async (n: Tagged<Node>, a: IptablesArgs, ctx: Ctx) => await iptables(ctx, clusterOf(n), n.metadata.name, a)
+    iptables: async (n: Tagged<Node>, a: IptablesArgs, ctx: Ctx) => await iptables(ctx, clusterOf(n), n.metadata.name, a),
+    ...nestedResolvers.Node
   },
+  Service: nestedResolvers.Service,
+  Endpoint: nestedResolvers.Endpoint,
+  Pod: nestedResolvers.Pod,
 
   Cluster: {
     nodes: async (c: ClusterObject, _: unknown, ctx: Ctx) => tagList(await listNodes(store(ctx), c.metadata.name), c.metadata.name),

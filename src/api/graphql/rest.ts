@@ -3,6 +3,7 @@
  * that has no shared function yet (see docs/graphql-open-items.md): GraphQL then answers exactly what
  * REST answers, errors included (a Status body is re-thrown as the same StatusError).
  */
+import { AsyncLocalStorage } from 'node:async_hooks'
 import type { FastifyInstance } from 'fastify'
 import { StatusError, internalError, type KubeStatus } from '../../cluster/errors.ts'
 
@@ -18,14 +19,23 @@ export interface RestAnswer { status: number, contentType: string, text: string,
 
 export const seg = (s: string): string => encodeURIComponent(s)
 
+// Set only while a resolver's in-process call runs: requests from the network never run in this
+// context, so no header or body can pretend to be a delegated call.
+const delegated = new AsyncLocalStorage<true>()
+
+/** True inside a request injected by viaRest (the rate limiter does not count it again). */
+export function isDelegated (): boolean {
+  return delegated.getStore() === true
+}
+
 export async function viaRest (app: FastifyInstance, call: RestCall): Promise<RestAnswer> {
-  const r = await app.inject({
+  const r = await delegated.run(true, async () => await app.inject({
     method: call.method,
     url: call.url,
     ...(call.query !== undefined ? { query: call.query } : {}),
     ...(call.payload !== undefined ? { payload: call.payload as object } : {}),
     headers: { accept: call.accept ?? 'application/json' }
-  })
+  }))
   const contentType = String(r.headers['content-type'] ?? '')
   if (r.statusCode >= 400) {
     let status: KubeStatus | undefined

@@ -27,13 +27,11 @@ export async function iptables (ctx: Ctx, cluster: string, node: string, a: Ipta
   return { node, format, text: r.text }
 }
 
-/** Loader: Service.rules(node) — REST's per-node view of the service's chains and rules. */
-export async function serviceRulesBatch (queries: Array<{ obj: Tagged<Service>, params: { node?: string | null } }>, ctx: Ctx): Promise<unknown[]> {
-  return await Promise.all(queries.map(async q => {
-    const m = q.obj.metadata
-    const url = `${CLUSTERS}/${seg(clusterOf(q.obj))}/namespaces/${seg(m.namespace ?? 'default')}/services/${seg(m.name)}/rules`
-    return (await viaRest(ctx.app, { method: 'GET', url, ...(q.params.node != null ? { query: { node: q.params.node } } : {}) })).json()
-  }))
+/** Service.rules(node): REST's per-node view of the service's chains and rules. */
+export async function serviceRules (ctx: Ctx, svc: Tagged<Service>, node: string | null | undefined): Promise<unknown> {
+  const m = svc.metadata
+  const url = `${CLUSTERS}/${seg(clusterOf(svc))}/namespaces/${seg(m.namespace ?? 'default')}/services/${seg(m.name)}/rules`
+  return (await viaRest(ctx.app, { method: 'GET', url, ...(node != null ? { query: { node } } : {}) })).json()
 }
 
 export interface TraceArgs {
