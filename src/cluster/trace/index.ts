@@ -29,11 +29,24 @@ export interface TraceRun {
   text: () => string
 }
 
-export function runTrace (rt: ClusterTraceRuntime, inputs: ClusterInputs, cluster: string, body: TraceRequestBody): TraceRun {
+export interface RunTraceOptions {
+  /**
+   * The simulated clock to use instead of the runtime's own (which is then neither read nor
+   * advanced): a worker that does not hold the cluster's session-affinity state gets the clock from
+   * the one that does. Only for requests that do not advance the clock.
+   */
+  now?: number
+}
+
+export function runTrace (rt: ClusterTraceRuntime, inputs: ClusterInputs, cluster: string, body: TraceRequestBody, opts: RunTraceOptions = {}): TraceRun {
   const net = rt.use(inputs)
   const req = normalizeRequest(net, body)
-  rt.affinity.advance(req.advanceSeconds)
-  const now = rt.affinity.now
+  let now: number
+  if (opts.now !== undefined && req.advanceSeconds === 0) now = opts.now
+  else {
+    rt.affinity.advance(req.advanceSeconds)
+    now = rt.affinity.now
+  }
   const base = (node: string): EngineState => {
     const s = createEngineState({ seed: mixSeed(req.seed, node), now })
     // sample traces record session affinity in the cluster's recent tables; `all` traces only read them

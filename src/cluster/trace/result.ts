@@ -9,6 +9,7 @@ import type { RuleProvenance } from '../kubeproxy/index.ts'
 import { explainStep, finalReason, provenanceOf, rejectKind, ruleAt, sourceNatted } from './explain.ts'
 import { clientAddress } from './reply.ts'
 import { describeAddress, type ClusterNet } from './topology.ts'
+import { shareFragment } from './serialize.ts'
 import type { Final, Hop, Path, ReplyResult, TraceRequest } from './types.ts'
 
 export interface PacketOut {
@@ -137,7 +138,29 @@ const hp = (a: string, p?: number): string => p === undefined ? a : `${a}:${p}`
 /** explanation lines of matched rules without a target note, per parsed rule and verdict */
 const EXPLAINED = new WeakMap<object, Map<string, string>>()
 
+/**
+ * Steps of matched rules that did nothing to the packet (no target note, no rewrite): the same for
+ * every trace that hits the rule on that hook with that verdict, so built once, shared (frozen) and
+ * serialised once. Per parsed rule, keyed by hook, verdict and jump target.
+ */
+const SHARED_STEPS = new WeakMap<object, Map<string, StepOut>>()
+
 function stepOut (p: Prepared, s: Step): StepOut {
+  if (s.type === 'rule' && s.kind === 'rule' && s.matched === true && s.note === undefined && s.after === undefined && (s.why === undefined || s.why === '')) {
+    const rule = ruleAt(p, s.table, s.chain, s.n)
+    if (rule !== undefined) {
+      let byRule = SHARED_STEPS.get(rule)
+      if (byRule === undefined) SHARED_STEPS.set(rule, byRule = new Map())
+      const key = `${s.hook}>${s.table}>${s.chain}>${s.n}>${s.verdict ?? ''}>${s.jumpTo ?? ''}`
+      let o = byRule.get(key)
+      if (o === undefined) byRule.set(key, o = shareFragment(Object.freeze(buildStepOut(p, s))))
+      return o
+    }
+  }
+  return buildStepOut(p, s)
+}
+
+function buildStepOut (p: Prepared, s: Step): StepOut {
   if (s.type !== 'rule') {
     const e: StepOut = { type: 'event', event: s.type, message: s.message }
     if (s.hook !== undefined) e.hook = s.hook

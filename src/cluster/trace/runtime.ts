@@ -26,12 +26,18 @@ export interface PreparedNode extends NodeRuntime {
 
 export class ClusterTraceRuntime {
   readonly rules = new KubeProxyRulesCache()
-  readonly affinity = new AffinityState()
+  readonly affinity: AffinityState
   #generation = -1
   #inputs: ClusterInputs | undefined
   #net: ClusterNet | undefined
   readonly #nodes = new Map<string, PreparedNode>()
   readonly #prepared = new WeakMap<object, Prepared>()
+  /** nodes prepared since the last takeNewlyPrepared() (a worker pool tells its other workers to warm them) */
+  #fresh: string[] = []
+
+  constructor (affinity: AffinityState = new AffinityState()) {
+    this.affinity = affinity
+  }
 
   /** Switches to the inputs' generation (drops the previous generation's network and rulesets). */
   use (inputs: ClusterInputs): ClusterNet {
@@ -39,6 +45,7 @@ export class ClusterTraceRuntime {
       this.#generation = inputs.generation
       this.#inputs = inputs
       this.#nodes.clear()
+      this.#fresh = []
       this.#net = buildClusterNet({
         settings: inputs.settings,
         nodes: inputs.nodes,
@@ -69,32 +76,65 @@ export class ClusterTraceRuntime {
     if (prepared === undefined) this.#prepared.set(rs, prepared = prepareForTrace(rs))
     const pn: PreparedNode = { rules, prepared, host: nn.host, backend: rules.profile === 'legacy' ? 'legacy' : 'nft' }
     this.#nodes.set(name, pn)
+    this.#fresh.push(name)
     return pn
+  }
+
+  /** Names of the nodes prepared since the previous call (for warming other copies of this runtime). */
+  takeNewlyPrepared (): string[] {
+    const out = this.#fresh
+    this.#fresh = []
+    return out
   }
 
   get generation (): number { return this.#generation }
 }
 
-/** Runtimes per cluster (keyed by cluster uid so a re-created cluster starts clean). */
+/**
+ * Runtimes per cluster (keyed by cluster uid so a re-created cluster starts clean). The heavy part
+ * (rules, parsed rulesets, network model) is kept for the `maxClusters` most recently traced
+ * clusters and rebuilt on demand; the session-affinity state is small and is kept until the cluster
+ * is deleted, so evicting a runtime never changes a trace's answer.
+ */
 export class TraceRuntimes {
   readonly #byCluster = new Map<string, { uid: string, rt: ClusterTraceRuntime }>()
+  readonly #affinity = new Map<string, { uid: string, state: AffinityState }>()
+  readonly #max: number
+
+  constructor (maxClusters = 64) {
+    this.#max = Number.isInteger(maxClusters) && maxClusters > 0 ? maxClusters : 64
+  }
 
   get (cluster: string, uid: string): ClusterTraceRuntime {
     const e = this.#byCluster.get(cluster)
-    if (e !== undefined && e.uid === uid) return e.rt
-    const rt = new ClusterTraceRuntime()
+    if (e !== undefined && e.uid === uid) {
+      this.#byCluster.delete(cluster)
+      this.#byCluster.set(cluster, e)
+      return e.rt
+    }
+    let a = this.#affinity.get(cluster)
+    if (a === undefined || a.uid !== uid) this.#affinity.set(cluster, a = { uid, state: new AffinityState() })
+    const rt = new ClusterTraceRuntime(a.state)
+    this.#byCluster.delete(cluster)
     this.#byCluster.set(cluster, { uid, rt })
+    while (this.#byCluster.size > this.#max) {
+      const oldest = this.#byCluster.keys().next().value as string
+      this.#byCluster.delete(oldest)
+    }
     return rt
   }
 
   /** Existing runtime or undefined (no state created). */
   peek (cluster: string, uid: string): ClusterTraceRuntime | undefined {
     const e = this.#byCluster.get(cluster)
-    return e !== undefined && e.uid === uid ? e.rt : undefined
+    if (e !== undefined && e.uid === uid) return e.rt
+    const a = this.#affinity.get(cluster)
+    return a !== undefined && a.uid === uid ? new ClusterTraceRuntime(a.state) : undefined
   }
 
   drop (cluster: string): void {
     this.#byCluster.delete(cluster)
+    this.#affinity.delete(cluster)
   }
 }
 

@@ -1,0 +1,32 @@
+/** Messages between the trace pool (main thread) and its workers (structured-cloned). */
+import type { KubeStatus } from '../../errors.ts'
+import type { AffinityView, TraceFormat } from '../executor.ts'
+import type { ClusterInputs } from '../runtime.ts'
+import type { TraceRequestBody } from '../types.ts'
+
+export type ToWorker =
+  /** the cluster's objects at a generation (sent once per worker per generation) */
+  | { t: 'load', cluster: string, uid: string, inputs: ClusterInputs }
+  /** `now` set: use this clock and do not touch the worker's affinity state (see RunTraceOptions) */
+  | { t: 'trace', id: number, cluster: string, uid: string, body: TraceRequestBody, format: TraceFormat, now?: number }
+  /** prepare these nodes' rulesets now (another worker needed them) */
+  | { t: 'warm', cluster: string, uid: string, nodes: string[] }
+  | { t: 'affinity', id: number, cluster: string, uid: string }
+  | { t: 'reset', id: number, cluster: string, uid: string }
+  | { t: 'drop', cluster: string }
+  /** answered after every earlier message: the worker's queue is drained */
+  | { t: 'ping', id: number }
+
+export type FromWorker =
+  | { t: 'ready' }
+  /**
+   * `body`: the trace's UTF-8 text, transferred (not copied: posting a long string costs far more
+   * than encoding it); `now`: the worker's own clock of the cluster after the job; `prepared`: nodes
+   * it prepared for it
+   */
+  | { t: 'done', id: number, body: Uint8Array, now: number, prepared: string[] }
+  | { t: 'affinity', id: number, view: AffinityView }
+  | { t: 'reset', id: number, removed: number, now: number }
+  | { t: 'failed', id: number, status?: KubeStatus, message: string }
+  /** `cpuMs`: CPU time this thread has used (undefined where /proc/thread-self is missing) */
+  | { t: 'pong', id: number, cpuMs?: number }
