@@ -4,7 +4,9 @@
  * 10 and 50 connections, GraphQL nested query latency, and create-service latency (single and 100
  * concurrent) on the loaded cluster. Each section reports on its own; a failing one is skipped.
  *
- *   npx tsx bench/http.ts [--services 1000] [--endpoints 5] [--seconds 5]
+ *   npx tsx bench/http.ts [--services 1000] [--endpoints 5] [--seconds 5] [--only trace,graphql,create]
+ *
+ * `--only` runs the named sections only (the manifest apply always runs: it builds the cluster).
  */
 import { clusterBody, clusterIP, manifest, manifestList, nodeCount, nodeIP, nodePortOf, serviceName, serviceNamespace } from './lib/cluster.ts'
 import { emit, flags, mainThreadCpuMs, median, percentile, skip } from './lib/figures.ts'
@@ -14,6 +16,7 @@ const f = flags()
 const N = Number(f.get('services') ?? 1000)
 const M = Number(f.get('endpoints') ?? 5)
 const SECONDS = Number(f.get('seconds') ?? 5)
+const ONLY = f.has('only') ? new Set((f.get('only') ?? '').split(',')) : undefined
 const shape = `${N.toLocaleString('en-US')} svc × ${M} ep`
 const fix = (x: number, d = 1): number => Number(x.toFixed(d))
 
@@ -22,6 +25,8 @@ const { url } = server
 const CLUSTER = `${url}/api/v1/clusters/bench`
 
 async function section (id: string, label: string, fn: () => Promise<void>): Promise<void> {
+  const part = id.split('.')[1]
+  if (ONLY != null && part !== 'apply' && !ONLY.has(part)) return
   try {
     await fn()
   } catch (e) {
@@ -39,10 +44,12 @@ await section(`http.apply.${N}`, `apply a ${N}-service manifest`, async () => {
   const c = await call(`${url}/api/v1/clusters`, 'POST', clusterBody('bench'))
   if (c.status !== 201) throw new Error(`create cluster: ${c.status} ${c.text.slice(0, 300)}`)
   const body = manifestList(m)
+  const cpu0 = mainThreadCpuMs()
   const r = await call(`${CLUSTER}/manifests`, 'POST', body)
+  const cpuMs = mainThreadCpuMs() - cpu0
   if (r.status !== 200) throw new Error(`manifests: ${r.status} ${r.text.slice(0, 300)}`)
   ready = true
-  emit({ id: `http.apply.${N}`, label: `apply a ${N.toLocaleString('en-US')}-service manifest in one request (${objects.toLocaleString('en-US')} objects)`, value: fix(r.ms / 1000, 2), unit: 's', services: N, note: `${nodes} nodes, ${m.pods.length} pods, ${(body.length / 1048576).toFixed(1)} MiB JSON, one transaction; ${(objects / (r.ms / 1000)).toFixed(0)} objects/s (KWOK anchor: 20 objects/s)` })
+  emit({ id: `http.apply.${N}`, label: `apply a ${N.toLocaleString('en-US')}-service manifest in one request (${objects.toLocaleString('en-US')} objects)`, value: fix(r.ms / 1000, 2), unit: 's', services: N, cpuMs: Math.round(cpuMs), note: `${nodes} nodes, ${m.pods.length} pods, ${(body.length / 1048576).toFixed(1)} MiB JSON, one transaction; ${(objects / (r.ms / 1000)).toFixed(0)} objects/s (KWOK anchor: 20 objects/s); main thread CPU ${(cpuMs / 1000).toFixed(2)} s` })
 })
 if (!ready) {
   await server.close()
@@ -89,12 +96,15 @@ await section(`http.graphql.${N}`, 'GraphQL nested query', async () => {
   if (first.status !== 200 || parsed.errors != null) throw new Error(`graphql: ${first.status} ${first.text.slice(0, 300)}`)
   const count = parsed.data?.cluster?.services?.items?.length ?? 0
   const seq: number[] = []
+  let cpu0 = 0
   for (let n = 0; n < 60; n++) {
+    if (n === 10) cpu0 = mainThreadCpuMs()
     const r = await call(`${url}/graphql`, 'POST', body)
     if (r.status !== 200) throw new Error(`graphql: ${r.status}`)
     if (n >= 10) seq.push(r.ms)
   }
-  emit({ id: `http.graphql-nested.${N}`, label: `GraphQL nested query: a namespace's services → endpoints → pod → node (${shape})`, value: fix(median(seq), 2), unit: 'ms', services: N, note: `${count} services × ${M} endpoints per answer, ${(first.text.length / 1024).toFixed(0)} KiB; p99 ${percentile(seq, 99).toFixed(1)} ms sequential` })
+  const cpuPer = (mainThreadCpuMs() - cpu0) / seq.length
+  emit({ id: `http.graphql-nested.${N}`, label: `GraphQL nested query: a namespace's services → endpoints → pod → node (${shape})`, value: fix(median(seq), 2), unit: 'ms', services: N, cpuMs: fix(cpuPer, 2), note: `${count} services × ${M} endpoints per answer, ${(first.text.length / 1024).toFixed(0)} KiB; p99 ${percentile(seq, 99).toFixed(1)} ms sequential; main thread CPU ${cpuPer.toFixed(1)} ms per query (client included)` })
   const r = await load(url, [{ method: 'POST', path: '/graphql', body: JSON.stringify(body) }], 10, Math.max(2, Math.round(SECONDS / 2)))
   emit({ id: `http.graphql-rps.${N}`, label: `GraphQL nested queries/s, 10 connections (${shape})`, value: Math.round(r.rps), unit: 'req/s', services: N, note: `p50 ${r.p50} ms, p99 ${r.p99} ms` })
 })
@@ -112,6 +122,7 @@ await section(`http.create.${N}`, 'create-service', async () => {
   emit({ id: `http.create-single.${N}`, label: `create one Service (NodePort, allocations) on a ${N.toLocaleString('en-US')}-service cluster, median`, value: fix(median(single), 2), unit: 'ms', services: N, note: `p99 ${percentile(single, 99).toFixed(1)} ms over ${single.length} sequential creates` })
   const walls: number[] = []
   const each: number[] = []
+  const cpu0 = mainThreadCpuMs()
   for (let b = 0; b < 3; b++) {
     const t0 = performance.now()
     const rs = await Promise.all(Array.from({ length: 100 }, async (_, i) => await call(path, 'POST', svc(`batch-${b}-${i}`))))
@@ -120,8 +131,9 @@ await section(`http.create.${N}`, 'create-service', async () => {
     if (bad.length > 0) throw new Error(`${bad.length} concurrent creates failed, e.g. ${bad[0].status} ${bad[0].text.slice(0, 200)}`)
     each.push(...rs.map(r => r.ms))
   }
+  const cpuPerBatch = (mainThreadCpuMs() - cpu0) / walls.length
   const wall = median(walls)
-  emit({ id: `http.create-100.${N}`, label: `100 concurrent Service creates, whole batch (${N.toLocaleString('en-US')}-service cluster)`, value: fix(wall, 0), unit: 'ms', services: N, note: `${(100 / (wall / 1000)).toFixed(0)} creates/s; per request p50 ${percentile(each, 50).toFixed(0)} ms, p99 ${percentile(each, 99).toFixed(0)} ms` })
+  emit({ id: `http.create-100.${N}`, label: `100 concurrent Service creates, whole batch (${N.toLocaleString('en-US')}-service cluster)`, value: fix(wall, 0), unit: 'ms', services: N, cpuMs: Math.round(cpuPerBatch), note: `${(100 / (wall / 1000)).toFixed(0)} creates/s; per request p50 ${percentile(each, 50).toFixed(0)} ms, p99 ${percentile(each, 99).toFixed(0)} ms; main thread CPU ${cpuPerBatch.toFixed(0)} ms per batch` })
 })
 
 await server.close()

@@ -6,6 +6,9 @@
  * KUBENETSIM_SEED_DEMO (1; 0 disables), LOG_LEVEL (info), KUBENETSIM_ADMIN_TOKEN (unset: no access
  * control, and then the server listens on 127.0.0.1 only whatever HOST says), and the request limits
  * of src/api/limits.ts (KUBENETSIM_RATE_LIMIT, KUBENETSIM_REQUEST_TIMEOUT_MS, ...).
+ * KUBENETSIM_SHUTDOWN_TIMEOUT_MS (30000; 0: none): after SIGTERM/SIGINT, the longest wait for in-flight
+ * requests; past it, or on a second signal, the process exits with 1 without waiting (SQLite in WAL
+ * mode loses no committed transaction, and an unfinished one is rolled back at the next start).
  */
 import { buildApp } from './api/app.ts'
 import { requestLimitsFromEnv, DEFAULT_REQUEST_LIMITS } from './api/limits.ts'
@@ -35,12 +38,30 @@ const app = await buildApp({
   seedDemo: process.env.KUBENETSIM_SEED_DEMO !== '0'
 })
 
+const shutdownMs = (() => {
+  const v = process.env.KUBENETSIM_SHUTDOWN_TIMEOUT_MS
+  if (v === undefined || v === '') return 30_000
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 0) throw new Error(`KUBENETSIM_SHUTDOWN_TIMEOUT_MS must be a non-negative integer, got ${JSON.stringify(v)}`)
+  return n
+})()
+
 let closing = false
 for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(sig, () => {
-    if (closing) return
+  process.on(sig, () => {
+    if (closing) {
+      app.log.warn(`${sig} again: exiting without waiting for in-flight requests`)
+      process.exit(1)
+    }
     closing = true
-    app.log.info(`${sig}: closing`)
+    app.log.info(`${sig}: closing (in-flight requests finish first${shutdownMs > 0 ? `, for at most ${shutdownMs} ms` : ''})`)
+    if (shutdownMs > 0) {
+      // a request that never ends (a stuck client, a runaway computation) must not keep the process up
+      setTimeout(() => {
+        app.log.error(`still closing after ${shutdownMs} ms: exiting without waiting for in-flight requests`)
+        process.exit(1)
+      }, shutdownMs).unref()
+    }
     app.close().then(() => process.exit(0), (err: unknown) => { app.log.error({ err }, 'close failed'); process.exit(1) })
   })
 }

@@ -15,8 +15,10 @@ import { errorHandler, notFoundHandler } from './errors.ts'
 import { NAMED_SCHEMAS } from './schemas/objects.ts'
 import { ROUTES } from './routes/index.ts'
 import { auth } from './auth.ts'
-import { limits as requestLimits, DEFAULT_REQUEST_LIMITS, type RequestLimits } from './limits.ts'
+import { limits as requestLimits, clientErrorHandler, httpServerOptions, DEFAULT_REQUEST_LIMITS, type RequestLimits } from './limits.ts'
 import { ClusterTokensSchema } from './routes/tokens.ts'
+import { defaultTraceWorkers, TracePool } from '../cluster/trace/pool/pool.ts'
+import { InProcessTraces, type TraceExecutor } from '../cluster/trace/executor.ts'
 
 export interface Limits extends RequestLimits {
   /** largest request body in bytes (413 beyond); default 3 MiB like the API server */
@@ -38,6 +40,8 @@ export interface BuildAppOptions {
   adminToken?: string
   /** serve Swagger UI at /docs (default true) */
   docs?: boolean
+  /** worker threads for cluster traces; 0 runs them on the main thread (default: src/cluster/trace/pool) */
+  traceWorkers?: number
 }
 
 declare module 'fastify' {
@@ -45,6 +49,8 @@ declare module 'fastify' {
     /** the store (src/store): route plugins reach the database only through it and src/cluster/actions */
     store: Store
     limits: Limits
+    /** runs cluster traces: a pool of worker threads, or this thread (options.traceWorkers 0) */
+    traces: TraceExecutor
   }
 }
 
@@ -57,6 +63,9 @@ export async function buildApp (opts: BuildAppOptions = {}): Promise<App> {
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: limits.bodyLimit,
+    // slow clients (headers or body trickled): 408 from Node's http server timers, as a Status
+    ...httpServerOptions(limits),
+    clientErrorHandler: clientErrorHandler(limits),
     // strict: no type coercion, no silent removal of unknown properties
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true } },
     routerOptions: { ignoreTrailingSlash: true }
@@ -65,6 +74,10 @@ export async function buildApp (opts: BuildAppOptions = {}): Promise<App> {
   const store = opts.store ?? await Store.open({ databaseUrl: opts.databaseUrl })
   app.decorate('store', store)
   app.decorate('limits', limits)
+  const workers = opts.traceWorkers ?? defaultTraceWorkers()
+  const traces: TraceExecutor = workers > 0 ? new TracePool(workers) : new InProcessTraces()
+  app.decorate('traces', traces)
+  app.addHook('onClose', async () => { await app.traces.close() })
   if (opts.store == null) app.addHook('onClose', async () => { await store.close() })
 
   // Responses are serialized as they are: response schemas document them, they never strip fields.

@@ -17,7 +17,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { timingSafeEqual, createHash } from 'node:crypto'
 import fp from 'fastify-plugin'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { StatusError, notFound, statusError } from '../cluster/errors.ts'
 import { findTokenOwner, hashToken, type TokenRole } from '../store/tokens.ts'
 
@@ -32,6 +32,11 @@ export interface AuthState {
   enabled: boolean
   /** forget cached token owners (after a rotation or a cluster deletion) */
   forget: () => void
+  /**
+   * Set by the rate limiter (src/api/limits.ts): counts a rejected request against its address;
+   * true when that address is over the limit and the 429 was sent instead of the 401.
+   */
+  rejected?: (req: FastifyRequest, reply: FastifyReply) => Promise<boolean>
 }
 
 declare module 'fastify' {
@@ -120,7 +125,8 @@ async function authPlugin (app: FastifyInstance, opts: AuthOptions): Promise<voi
   const enabled = adminToken !== undefined
   const owners = new Map<string, Principal | null>()
   const forget = (): void => { owners.clear() }
-  app.decorate('auth', { enabled, forget })
+  const state: AuthState = { enabled, forget }
+  app.decorate('auth', state)
   app.decorateRequest('principal', null as never)
   // a deleted cluster's tokens are gone with it (cascade); forget them here too
   app.store.onClusterChanged(c => { if (c.deleted) forget() })
@@ -152,6 +158,7 @@ async function authPlugin (app: FastifyInstance, opts: AuthOptions): Promise<voi
       await authorize(req)
     } catch (e) {
       if (!(e instanceof StatusError)) throw e
+      if (e.status.code === 401 && state.rejected !== undefined && await state.rejected(req, reply)) return reply
       return await reply.code(e.status.code).type('application/json').send(e.status)
     }
   })

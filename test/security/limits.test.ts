@@ -79,3 +79,65 @@ test('request timeout: 503 ServiceUnavailable with Retry-After', async (t) => {
   // the server is fine afterwards
   assert.equal((await api.get('/api/v1/clusters/a/namespaces/default/services')).status, 200)
 })
+
+test('rate limit: one GraphQL request counts once, however many fields it delegates to REST in-process', async (t) => {
+  const ADMIN = 'adm-0123456789'
+  const { api } = await build(t, { adminToken: ADMIN, limits: { rateLimitMax: 3, rateLimitWindowMs: 60_000 } })
+  const a = await api.post('/api/v1/clusters').set('authorization', `Bearer ${ADMIN}`).send({ metadata: { name: 'a' } })
+  const rw = a.body.tokens.readWrite as string
+  const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, spec: { podCIDR: '10.244.1.0/24' }, status: { addresses: [{ type: 'InternalIP', address: '192.168.33.11' }] } }
+  assert.equal((await api.post('/api/v1/clusters/a/nodes').set('authorization', `Bearer ${rw}`).send(node)).status, 201) // 1st request of rw
+  // five iptables views and an affinity read: six in-process REST calls (src/api/graphql/rest.ts)
+  const query = `{ ${[0, 1, 2, 3, 4].map(i => `v${i}: iptables(cluster: "a", node: "n1", format: sorted) { text }`).join(' ')} traceAffinity(cluster: "a") { kind } }`
+  const g = await api.post('/graphql').set('authorization', `Bearer ${rw}`).set('content-type', 'application/json').send({ query })
+  assert.equal(g.status, 200, JSON.stringify(g.body))
+  assert.equal(g.body.errors, undefined, JSON.stringify(g.body.errors))
+  assert.match(g.body.data.v4.text, /^\*filter/)
+  assert.equal(g.headers['x-ratelimit-remaining'], '1', 'the GraphQL request is the 2nd of 3')
+  assert.equal((await api.get('/api/v1/clusters/a').set('authorization', `Bearer ${rw}`)).status, 200) // 3rd
+  const over = await api.post('/graphql').set('authorization', `Bearer ${rw}`).set('content-type', 'application/json').send({ query })
+  // answered like every HTTP-level rejection (401, 403, 503): a Status with its HTTP code
+  assert.equal(over.status, 429)
+  assert.equal(over.body.kind, 'Status')
+  assert.equal(over.body.reason, 'TooManyRequests')
+  assert.ok(Number(over.headers['retry-after']) > 0, 'Retry-After')
+})
+
+test('rate limit without access control: GraphQL delegation is not charged to the server\'s own address', async (t) => {
+  // with no admin token every caller is keyed by address; in-process calls come from 127.0.0.1 and
+  // would otherwise draw on the budget of whoever else connects from there
+  const { api } = await build(t, { limits: { rateLimitMax: 2, rateLimitWindowMs: 60_000 } })
+  await api.post('/api/v1/clusters').send({ metadata: { name: 'a' } }) // 1st
+  const q = { query: '{ x: traceAffinity(cluster: "a") { kind } y: traceAffinity(cluster: "a") { kind } z: traceAffinity(cluster: "a") { kind } }' }
+  const g = await api.post('/graphql').set('content-type', 'application/json').send(q) // 2nd
+  assert.equal(g.status, 200)
+  assert.equal(g.body.errors, undefined, JSON.stringify(g.body.errors))
+  assert.equal(g.body.data.z.kind, 'TraceAffinity')
+  assert.equal((await api.get('/api/v1/clusters/a').send()).status, 429) // 3rd
+})
+
+test('branch enumeration: without options.maxBranches an all-mode trace stays within a lower server limit', async (t) => {
+  const { api } = await build(t, { limits: { maxTraceBranches: 2 } })
+  const ruleset = ['*nat', ':PREROUTING ACCEPT [0:0]',
+    '-A PREROUTING -p tcp --dport 80 -m statistic --mode random --probability 0.33333 -j DNAT --to-destination 10.0.0.2:8080',
+    '-A PREROUTING -p tcp --dport 80 -m statistic --mode random --probability 0.5 -j DNAT --to-destination 10.0.0.3:8080',
+    '-A PREROUTING -p tcp --dport 80 -j DNAT --to-destination 10.0.0.4:8080', 'COMMIT', ''].join('\n')
+  const r = await api.post('/api/v1/netfilter/traces').send({ ruleset, host: { interfaces: [{ name: 'eth0', addresses: ['10.0.0.1/24'] }] }, packet: { src: '10.0.0.50', dst: '10.0.0.1', proto: 'tcp', sport: 40000, dport: 80, inIface: 'eth0' }, options: { mode: 'all' } })
+  assert.equal(r.status, 400)
+  assert.equal(r.body.kind, 'Status')
+  assert.match(r.body.message, /more than 2 random branches/)
+})
+
+test('rate limit: rejected authentications count per address (token guessing is limited too)', async (t) => {
+  const ADMIN = 'adm-0123456789'
+  const { api } = await build(t, { adminToken: ADMIN, limits: { rateLimitMax: 3, rateLimitWindowMs: 60_000 } })
+  const codes: number[] = []
+  for (let i = 0; i < 3; i++) codes.push((await api.get('/api/v1/clusters/a').set('authorization', `Bearer guess-${i}`)).status)
+  codes.push((await api.get('/api/v1/clusters/a').send()).status)
+  const last = await api.get('/api/v1/clusters/a').set('authorization', 'Bearer guess-x')
+  assert.deepEqual(codes, [401, 401, 401, 429])
+  assert.equal(last.status, 429)
+  assert.equal(last.body.reason, 'TooManyRequests')
+  // a valid token has its own budget
+  assert.equal((await api.get('/api/v1/clusters').set('authorization', `Bearer ${ADMIN}`)).status, 200)
+})

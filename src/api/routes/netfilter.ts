@@ -217,7 +217,11 @@ const netfilter: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (req, reply) => {
     const format = req.query.format ?? ((req.headers.accept ?? '').includes('text/plain') ? 'trace' : 'json')
-    const out = runNetfilterTrace(req.body, format)
+    // without options.maxBranches the engine enumerates up to 1024 branches: never more than the
+    // server's limit (KUBENETSIM_MAX_TRACE_BRANCHES) when that is lower
+    const cap = app.limits?.maxTraceBranches ?? 0
+    const body = req.body.options?.maxBranches === undefined && cap > 0 && cap < 1024 ? { ...req.body, options: { ...req.body.options, maxBranches: cap } } : req.body
+    const out = runNetfilterTrace(body, format)
     if (typeof out === 'string') reply.type('text/plain; charset=utf-8')
     return out as never
   })

@@ -4,9 +4,9 @@
  * cluster's session-affinity state.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { clusterSnapshot, endpointSlicesOf } from '../../cluster/actions/index.ts'
-import { memo } from '../../store/index.ts'
-import { runTrace, TraceRuntimes, type ClusterInputs, type TraceRequestBody } from '../../cluster/trace/index.ts'
+import { clusterSnapshot } from '../../cluster/actions/index.ts'
+import { traceInputs } from '../../cluster/trace/executor.ts'
+import type { TraceRequestBody } from '../../cluster/trace/index.ts'
 import { ClusterParams, errors } from './shared.ts'
 import { AffinityStateSchema, TraceQuery, TraceRequestSchema, TraceResponseSchema } from './traces-schema.ts'
 
@@ -17,22 +17,10 @@ function wantsText (format: string | undefined, accept: string | undefined): boo
 }
 
 const traces: FastifyPluginAsyncTypebox = async (app) => {
-  const runtimes = new TraceRuntimes()
-  const off = app.store.onClusterChanged(c => { if (c.deleted) runtimes.drop(c.cluster) })
+  // traces run on worker threads or on this thread (see app.traces); the app closes it
+  const traces = app.traces
+  const off = app.store.onClusterChanged(c => { if (c.deleted) traces.drop(c.cluster) })
   app.addHook('onClose', async () => { off() })
-
-  async function inputsOf (cluster: string): Promise<{ inputs: ClusterInputs, uid: string }> {
-    const snap = await clusterSnapshot(app.store, cluster)
-    const inputs = memo(snap, 'trace:inputs', (): ClusterInputs => ({
-      generation: snap.generation,
-      settings: snap.cluster.settings,
-      nodes: snap.nodes,
-      pods: snap.pods,
-      services: snap.services,
-      endpointSlices: endpointSlicesOf(snap)
-    }))
-    return { inputs, uid: snap.cluster.uid }
-  }
 
   app.post('/traces', {
     config: { kind: 'Trace' },
@@ -47,14 +35,13 @@ const traces: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: TraceResponseSchema, ...errors(400, 404, 415, 422) }
     }
   }, async (req, reply) => {
-    const { inputs, uid } = await inputsOf(req.params.cluster)
-    const rt = runtimes.get(req.params.cluster, uid)
-    const run = runTrace(rt, inputs, req.params.cluster, req.body as TraceRequestBody)
-    if (wantsText(req.query.format, req.headers.accept)) {
-      reply.type('text/plain; charset=utf-8')
-      return run.text() as never
-    }
-    return run.response as never
+    const snap = await clusterSnapshot(app.store, req.params.cluster)
+    const { inputs, stateful } = traceInputs(snap)
+    const text = wantsText(req.query.format, req.headers.accept)
+    const out = await traces.trace({ cluster: req.params.cluster, uid: snap.cluster.uid, inputs, stateful, body: req.body as TraceRequestBody, format: text ? 'text' : 'json' })
+    // already serialised (the same bytes the JSON serializer would write)
+    reply.type(text ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8')
+    return out as never
   })
 
   app.get('/traces/affinity', {
@@ -67,8 +54,8 @@ const traces: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (req) => {
     const snap = await clusterSnapshot(app.store, req.params.cluster)
-    const rt = runtimes.peek(req.params.cluster, snap.cluster.uid)
-    return { kind: 'TraceAffinity', apiVersion: 'kubenetsim.io/v1', cluster: req.params.cluster, clock: { now: rt?.affinity.now ?? 0 }, entries: rt?.affinity.entries() ?? [] } as never
+    const view = await traces.affinity(req.params.cluster, snap.cluster.uid)
+    return { kind: 'TraceAffinity', apiVersion: 'kubenetsim.io/v1', cluster: req.params.cluster, clock: { now: view.now }, entries: view.entries } as never
   })
 
   app.delete('/traces/affinity', {
@@ -81,8 +68,7 @@ const traces: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (req) => {
     const snap = await clusterSnapshot(app.store, req.params.cluster)
-    const rt = runtimes.peek(req.params.cluster, snap.cluster.uid)
-    const removed = rt?.affinity.reset().entries ?? 0
+    const removed = await traces.resetAffinity(req.params.cluster, snap.cluster.uid)
     return { kind: 'TraceAffinity', apiVersion: 'kubenetsim.io/v1', cluster: req.params.cluster, clock: { now: 0 }, entries: [], removed } as never
   })
 }
