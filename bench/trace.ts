@@ -28,7 +28,7 @@ const CONNECTIONS = Number(f.get('connections') ?? 10)
 const WORKERS = f.get('workers') !== undefined ? Number(f.get('workers')) : undefined
 
 const dir = mkdtempSync(join(tmpdir(), 'kubenetsim-bench-trace-'))
-const app = await buildApp({ databaseUrl: 'file:' + join(dir, 'bench.db'), docs: false, limits: { bodyLimit: 64 * 1024 * 1024 }, ...(WORKERS !== undefined ? { traceWorkers: WORKERS } : {}) })
+const app = await buildApp({ databaseUrl: 'file:' + join(dir, 'bench.db'), docs: false, limits: { bodyLimit: 64 * 1024 * 1024, maxClusterObjects: 0 }, ...(WORKERS !== undefined ? { traceWorkers: WORKERS } : {}) })
 await app.listen({ port: 0, host: '127.0.0.1' })
 const { port } = app.server.address() as AddressInfo
 const agent = new Agent({ keepAlive: true, maxSockets: 1 })

@@ -19,7 +19,7 @@ export interface Server {
 
 export async function startServer (): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'kns-bench-http-'))
-  const app = await buildApp({ databaseUrl: 'file:' + join(dir, 'bench.db'), docs: false, logger: false, limits: { bodyLimit: 64 * 1024 * 1024, maxManifestObjects: 1_000_000 } })
+  const app = await buildApp({ databaseUrl: 'file:' + join(dir, 'bench.db'), docs: false, logger: false, limits: { bodyLimit: 64 * 1024 * 1024, maxManifestObjects: 1_000_000, maxClusterObjects: 0 } })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as AddressInfo
   return {

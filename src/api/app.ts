@@ -72,6 +72,8 @@ export async function buildApp (opts: BuildAppOptions = {}): Promise<App> {
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   const store = opts.store ?? await Store.open({ databaseUrl: opts.databaseUrl })
+  // the object cap is checked inside the store's write transactions (src/cluster/actions/quota.ts)
+  store.maxClusterObjects = limits.maxClusterObjects
   app.decorate('store', store)
   app.decorate('limits', limits)
   const workers = opts.traceWorkers ?? defaultTraceWorkers()

@@ -14,7 +14,10 @@
  *   event loop: it cannot cut a synchronous computation short (a rule render, a trace, a parse),
  *   which the size limits below bound instead; the work in progress finishes or rolls back by itself;
  * - standalone engine ruleset size (bytes and lines): 413 RequestEntityTooLarge;
- * - branch enumeration: `options.maxBranches` above the cap: 422 Invalid.
+ * - branch enumeration: `options.maxBranches` above the cap: 422 Invalid;
+ * - objects per cluster (nodes + pods + services): a create past the cap answers 403 Forbidden
+ *   `exceeded quota` like a ResourceQuota, nothing written (checked in the write transaction by
+ *   src/cluster/actions/quota.ts; buildApp hands the cap to the store).
  * Every one is configurable (buildApp `limits`, env in src/server.ts); 0 turns a limit off.
  */
 import type { ServerOptions } from 'node:http'
@@ -43,6 +46,8 @@ export interface RequestLimits {
   maxRulesetLines: number
   /** largest `options.maxBranches` a trace may ask for */
   maxTraceBranches: number
+  /** most nodes + pods + services in one cluster (403 beyond) */
+  maxClusterObjects: number
 }
 
 export const DEFAULT_REQUEST_LIMITS: RequestLimits = {
@@ -54,7 +59,8 @@ export const DEFAULT_REQUEST_LIMITS: RequestLimits = {
   requestTimeoutMs: 30_000,
   maxRulesetBytes: 2_000_000,
   maxRulesetLines: 50_000,
-  maxTraceBranches: 4096
+  maxTraceBranches: 4096,
+  maxClusterObjects: 20_000
 }
 
 /** Reads the limits from the environment (src/server.ts); unset variables keep `base`. */
@@ -75,7 +81,8 @@ export function requestLimitsFromEnv (env: NodeJS.ProcessEnv, base: RequestLimit
     requestTimeoutMs: int('KUBENETSIM_REQUEST_TIMEOUT_MS', base.requestTimeoutMs),
     maxRulesetBytes: int('KUBENETSIM_MAX_RULESET_BYTES', base.maxRulesetBytes),
     maxRulesetLines: int('KUBENETSIM_MAX_RULESET_LINES', base.maxRulesetLines),
-    maxTraceBranches: int('KUBENETSIM_MAX_TRACE_BRANCHES', base.maxTraceBranches)
+    maxTraceBranches: int('KUBENETSIM_MAX_TRACE_BRANCHES', base.maxTraceBranches),
+    maxClusterObjects: int('KUBENETSIM_MAX_CLUSTER_OBJECTS', base.maxClusterObjects)
   }
 }
 

@@ -241,6 +241,14 @@ export class Repo {
     }
   }
 
+  /** Nodes + pods + services of a cluster: one statement, three COUNTs on the (clusterId, ...) unique indexes. */
+  async countObjects (clusterId: number): Promise<number> {
+    const rows = await this.db.$queryRawUnsafe<Array<{ n: number | bigint }>>(
+      'SELECT (SELECT COUNT(*) FROM "Node" WHERE "clusterId" = ?) + (SELECT COUNT(*) FROM "Pod" WHERE "clusterId" = ?) + (SELECT COUNT(*) FROM "Service" WHERE "clusterId" = ?) AS n',
+      clusterId, clusterId, clusterId)
+    return Number(rows[0]?.n ?? 0)
+  }
+
   // --- nodes ----------------------------------------------------------------------------------
   async listNodes (clusterId: number): Promise<Node[]> {
     const rows = await this.db.node.findMany({ where: { clusterId }, orderBy: { name: 'asc' }, select: { object: true } })

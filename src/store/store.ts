@@ -47,6 +47,8 @@ export interface WriteContext {
   repo: Repo
   /** Marks the cluster changed; listeners fire after commit only. */
   changed: (cluster: { id: number, name: string }, deleted?: boolean) => void
+  /** most nodes + pods + services one cluster may hold (0 or unset: no cap); see src/cluster/actions/quota.ts */
+  maxClusterObjects?: number
 }
 
 export interface StoreOptions {
@@ -56,6 +58,8 @@ export interface StoreOptions {
   maxCachedClusters?: number
   /** Prisma interactive-transaction timeout, ms */
   transactionTimeoutMs?: number
+  /** most nodes + pods + services per cluster, handed to every write (0: no cap; default 0) */
+  maxClusterObjects?: number
 }
 
 export class Store {
@@ -71,9 +75,12 @@ export class Store {
   readonly #maxCached: number
   readonly #txTimeout: number
   #closed = false
+  /** handed to every write as `maxClusterObjects` (buildApp sets it from its limits) */
+  maxClusterObjects: number
 
   private constructor (db: Database, opts: StoreOptions) {
     this.#db = db
+    this.maxClusterObjects = opts.maxClusterObjects ?? 0
     this.#maxCached = opts.maxCachedClusters ?? 256
     this.#txTimeout = opts.transactionTimeoutMs ?? 300_000
   }
@@ -108,6 +115,7 @@ export class Store {
           const repo = new Repo(tx, this.#allocs)
           const out = await fn({
             repo,
+            maxClusterObjects: this.maxClusterObjects,
             changed: (c, deleted = false) => {
               const prev = changes.get(c.name)
               changes.set(c.name, { id: c.id, deleted: deleted || (prev?.deleted ?? false) })

@@ -202,6 +202,9 @@ test(`GraphQL: ${RUNS} generated queries with random arguments and variables: Gr
     if (res.status === 400) seen.status400++; else seen.status200++
     const b = res.body as { data?: unknown, errors?: Array<{ message?: unknown, extensions?: { httpStatus?: number, code?: string } }> }
     assert.ok(b != null && typeof b === 'object' && ('data' in b || 'errors' in b), what)
+    // 400: the document never ran (no data, some error); 200: it executed (data, possibly null, always there)
+    if (res.status === 400) assert.ok(b.data == null && Array.isArray(b.errors) && b.errors.length > 0, what)
+    else assert.ok('data' in b, what)
     if (b.errors !== undefined) {
       seen.errors++
       assert.ok(Array.isArray(b.errors) && b.errors.length > 0, what)

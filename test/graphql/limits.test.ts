@@ -1,6 +1,7 @@
 /**
  * Protections: query depth and cost limits (clear errors, nothing executed), the cap on all-mode
- * branch enumeration for cluster and standalone traces, and CSRF prevention.
+ * branch enumeration for cluster and standalone traces, CSRF prevention, and the HTTP status of
+ * answers with errors (400 when the document never ran, 200 when it executed).
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -105,9 +106,41 @@ describe('GraphQL limits', () => {
     assert.equal((await api.get('/api/v1/clusters/demo')).status, 200, 'the blocked mutation did not run')
   })
 
-  it('mutations cannot run over GET', async () => {
+  it('mutations cannot run over GET (405, nothing runs)', async () => {
     const r = await api.get('/graphql').query({ query: 'mutation { deleteCluster(name: "demo") { metadata { name } } }' }).set('mercurius-require-preflight', 'true')
-    assert.ok(r.status >= 400)
+    assert.equal(r.status, 405)
+    assert.equal(r.body.data, null)
+    assert.ok(r.body.errors.length > 0)
     assert.equal((await api.get('/api/v1/clusters/demo')).status, 200)
+  })
+
+  it('HTTP status: a document that does not parse or validate is 400 (one error or several, data null); an executed one is 200 with data and errors', async () => {
+    const requestErrors: Array<[string, string, Record<string, unknown>?]> = [
+      ['parse error', '{ clusters { kind '],
+      ['one validation error', '{ clusters { nope } }'],
+      ['several validation errors', '{ clusters { nope nada } cluster { zilch } }'],
+      ['unknown argument and missing required one', '{ cluster(bogus: 1) { kind } }'],
+      ['variable of the wrong type', 'query($n: String!) { cluster(name: $n) { kind } }', { n: 7 }],
+      ['required variable missing', 'query($n: String!) { cluster(name: $n) { kind } }', {}]
+    ]
+    for (const [what, query, variables] of requestErrors) {
+      const r = await gql(api, query, variables)
+      assert.equal(r.status, 400, `${what}: ${JSON.stringify(r)}`)
+      assert.equal(r.data, null, what)
+      assert.ok(r.errors != null && r.errors.length > 0 && r.errors.every(e => typeof e.message === 'string'), what)
+    }
+    assert.ok((await gql(api, '{ clusters { nope nada } cluster { zilch } }')).errors!.length > 1, 'several errors are all reported')
+    // execution: a field error (not found) is 200 with data and errors; every root field is non-null,
+    // so the error nulls the whole `data` (GraphQL's null propagation), but the request did execute
+    const r = await gql(api, '{ clusters { kind } missing: cluster(name: "no-such") { kind } }')
+    assert.equal(r.status, 200, JSON.stringify(r))
+    assert.equal(r.data, null)
+    assert.equal(r.errors?.length, 1)
+    assert.equal(r.errors?.[0].extensions.code, 'NOT_FOUND')
+    assert.deepEqual(r.errors?.[0].path, ['missing'])
+    // several field errors in one executed request: still 200
+    const two = await gql(api, '{ a: cluster(name: "no-such") { kind } b: cluster(name: "nor-this") { kind } }')
+    assert.equal(two.status, 200, JSON.stringify(two))
+    assert.ok(two.errors!.length >= 1 && two.errors!.every(e => e.extensions?.code === 'NOT_FOUND'))
   })
 })

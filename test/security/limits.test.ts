@@ -141,3 +141,22 @@ test('rate limit: rejected authentications count per address (token guessing is 
   // a valid token has its own budget
   assert.equal((await api.get('/api/v1/clusters').set('authorization', `Bearer ${ADMIN}`)).status, 200)
 })
+
+test('branch enumeration: KUBENETSIM_MAX_TRACE_BRANCHES bounds all-mode cluster traces too (422 naming the limit)', async (t) => {
+  const body = { protocol: 'TCP', destination: { address: '192.168.33.10', port: 30136 }, source: { address: '192.168.33.1' }, mode: 'all' }
+  const low = await build(t, { seedDemo: true, limits: { maxTraceBranches: 2 } })
+  const r = await low.api.post('/api/v1/clusters/demo/traces').send(body)
+  assert.equal(r.status, 422, JSON.stringify(r.body))
+  assert.equal(r.body.kind, 'Status')
+  assert.equal(r.body.reason, 'Invalid')
+  assert.equal(r.body.details.causes[0].field, 'mode')
+  assert.match(r.body.message, /more than 2 possible paths \(the server's limit, KUBENETSIM_MAX_TRACE_BRANCHES\); use mode sample/)
+  // sample mode follows one path whatever the limit
+  assert.equal((await low.api.post('/api/v1/clusters/demo/traces').send({ ...body, mode: 'sample', seed: 1 })).status, 200)
+  // the client cannot set the internal path budget itself
+  assert.equal((await low.api.post('/api/v1/clusters/demo/traces').send({ ...body, maxPaths: 100 })).status, 400)
+  const enough = await build(t, { seedDemo: true, limits: { maxTraceBranches: 3 } })
+  const ok = await enough.api.post('/api/v1/clusters/demo/traces').send(body)
+  assert.equal(ok.status, 200, JSON.stringify(ok.body))
+  assert.equal(ok.body.outcomes.length, 3)
+})

@@ -6,6 +6,7 @@
 import { StagedRepo, type ClusterRecord, type Store, type WriteContext } from '../../store/index.ts'
 import { badRequest, parseManifests, statusError, StatusError, type ManifestObject } from './domain.ts'
 import { requireCluster } from './common.ts'
+import { checkRoom } from './quota.ts'
 import { createNodeTx, replaceNodeTx } from './nodes.ts'
 import { createPodTx, replacePodTx } from './pods.ts'
 import { createServiceTx, replaceServiceTx } from './services.ts'
@@ -105,7 +106,9 @@ export async function applyManifestObjectsTx (ctx: WriteContext, cluster: Cluste
   // staged: false runs every document straight against the transaction (the reference the tests hold the staged path to)
   const staged = opts.staged === false ? undefined : new StagedRepo(ctx.repo, cluster.id)
   await staged?.prefetch(named(objects))
-  const sctx: WriteContext = staged == null ? ctx : { repo: staged, changed: ctx.changed }
+  // the object cap is checked once for the whole manifest (below), not per document
+  const used = (ctx.maxClusterObjects ?? 0) > 0 ? await ctx.repo.countObjects(cluster.id) : 0
+  const sctx: WriteContext = { repo: staged ?? ctx.repo, changed: ctx.changed }
   const out: Array<{ i: number, object: unknown, result: AppliedObject }> = []
   for (const { m, i } of sorted) {
     try {
@@ -116,6 +119,8 @@ export async function applyManifestObjectsTx (ctx: WriteContext, cluster: Cluste
       throw naming(m, e)
     }
   }
+  // a manifest that would cross the cap is refused whole, before its rows are written
+  await checkRoom(ctx, cluster, out.filter(o => o.result.action === 'created').length, 'manifest', used)
   await staged?.commit()
   out.sort((a, b) => a.i - b.i)
   const rv = await ctx.repo.currentResourceVersion(cluster.id)

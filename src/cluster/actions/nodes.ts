@@ -5,6 +5,7 @@ import { UniqueViolation } from '../../store/index.ts'
 import { alreadyExists, badRequest, conflict, decodeNode, defaultNode, invalid, nextPodCIDR, notFound, validateNode, validateNodeUpdate, type FieldError } from './domain.ts'
 import { checkKind, requireCluster, sentResourceVersion, settleName, settleNamespace, stampCreate, uniqueErrors } from './common.ts'
 import type { ReplaceOptions, WriteOutcome } from './services.ts'
+import { checkRoom } from './quota.ts'
 
 function decode (input: unknown): Node {
   checkKind(input, 'Node')
@@ -50,6 +51,7 @@ async function insertNode (ctx: WriteContext, cluster: ClusterRecord, node: Node
     node.spec.podCIDRs = [cidr]
   }
   fail(node, validateNode(node, cluster.settings))
+  await checkRoom(ctx, cluster, 1, { resource: 'nodes', name: node.metadata.name })
   if (await repo.findNode(cluster.id, node.metadata.name) != null) throw alreadyExists('nodes', node.metadata.name)
   const holder = await podCIDRHolder(ctx, cluster, node.spec.podCIDR, node.metadata.name)
   if (holder !== undefined) throw cidrTaken(node, holder)

@@ -9,6 +9,7 @@ import { UniqueViolation } from '../../store/index.ts'
 import { alreadyExists, badRequest, conflict, decodePod, defaultPod, invalid, nextPodIP, notFound, validatePod, validatePodUpdate, type FieldError } from './domain.ts'
 import { checkKind, requireCluster, sentResourceVersion, settleName, settleNamespace, stampCreate, uniqueErrors } from './common.ts'
 import type { ReplaceOptions, WriteOutcome } from './services.ts'
+import { checkRoom } from './quota.ts'
 
 function decode (input: unknown, namespace: string): Pod {
   checkKind(input, 'Pod')
@@ -87,6 +88,7 @@ async function insertPod (ctx: WriteContext, cluster: ClusterRecord, namespace: 
   await stampCreate('Pod', 'pods', pod.metadata, async n => await repo.findPod(cluster.id, namespace, n) != null)
   const node = await placePod(ctx, cluster, pod)
   fail(pod, validatePod(pod, cluster.settings, node))
+  await checkRoom(ctx, cluster, 1, { resource: 'pods', name: pod.metadata.name })
   if (await repo.findPod(cluster.id, namespace, pod.metadata.name) != null) throw alreadyExists('pods', pod.metadata.name)
   const taken = await ipTaken(ctx, cluster, pod)
   if (taken !== undefined) throw taken

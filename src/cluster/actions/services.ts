@@ -11,6 +11,7 @@ import {
   alreadyExists, badRequest, conflict, decodeService, internalError, defaultService, invalid, notFound, planAllocation,
   validateService, validateServiceUpdate, type AllocationPlan, type FieldError
 } from './domain.ts'
+import { checkRoom } from './quota.ts'
 import { checkKind, env, requireCluster, sentResourceVersion, settleName, settleNamespace, stampCreate, uniqueErrors } from './common.ts'
 
 export type WriteOutcome<T> = { object: T, created: boolean }
@@ -68,6 +69,7 @@ async function insertService (ctx: WriteContext, cluster: ClusterRecord, namespa
   const plan = planAllocation({ svc, settings: cluster.settings, usedNodePorts: used.ports, usedClusterIPs: used.ips, random: env.random })
   const out = plan.svc
   validationErrors(validateService(out, cluster.settings), out)
+  await checkRoom(ctx, cluster, 1, { resource: 'services', name: out.metadata.name })
   // an existing name is found by the insert below (unique (cluster, namespace, name)) → 409
   out.metadata.resourceVersion = String(await repo.nextResourceVersion(cluster.id))
   try {

@@ -7,7 +7,7 @@ import { memo, type ClusterSnapshot } from '../../store/index.ts'
 import { endpointSlicesOf } from '../actions/index.ts'
 import type { AffinityEntrySummary } from './affinity.ts'
 import { runTrace } from './index.ts'
-import { traceJSON } from './serialize.ts'
+import { traceJSONBytes } from './serialize.ts'
 import { TraceRuntimes, type ClusterInputs } from './runtime.ts'
 import type { TraceRequestBody } from './types.ts'
 
@@ -66,9 +66,10 @@ export function traceInputs (snap: ClusterSnapshot): { inputs: ClusterInputs, st
 export class InProcessTraces implements TraceExecutor {
   readonly #runtimes = new TraceRuntimes()
 
-  async trace (job: TraceJob): Promise<string> {
+  async trace (job: TraceJob): Promise<string | Buffer> {
     const run = runTrace(this.#runtimes.get(job.cluster, job.uid), job.inputs, job.cluster, job.body)
-    return job.format === 'text' ? run.text() : traceJSON(run.response)
+    // JSON as bytes: the HTTP layer neither measures nor encodes a large string (see traceJSONBytes)
+    return job.format === 'text' ? run.text() : traceJSONBytes(run.response)
   }
 
   async affinity (cluster: string, uid: string): Promise<AffinityView> {

@@ -8,7 +8,7 @@ import { normalizeRequest } from './request.ts'
 import { replyWalk } from './reply.ts'
 import { buildResponse, type TraceResponse } from './result.ts'
 import type { ClusterInputs, ClusterTraceRuntime } from './runtime.ts'
-import { forwardWalk, TraceLimitError, type WalkEnv } from './walk.ts'
+import { forwardWalk, pathLimitMessage, TraceLimitError, type WalkEnv } from './walk.ts'
 import type { TraceRequestBody } from './types.ts'
 
 export type { TraceRequestBody, TraceRequest, Path, Hop, Final, ReplyResult } from './types.ts'
@@ -53,13 +53,14 @@ export function runTrace (rt: ClusterTraceRuntime, inputs: ClusterInputs, cluste
     s.recent = rt.affinity.tables(node)
     return s
   }
-  const env: WalkEnv = { net, runtime: (n) => rt.node(n), baseState: base, detail: req.detail }
+  const env: WalkEnv = { net, runtime: (n) => rt.node(n), baseState: base, detail: req.detail, ...(body.maxPaths !== undefined ? { maxPaths: body.maxPaths } : {}) }
   let paths
   try {
     paths = forwardWalk(env, req)
   } catch (e) {
     if (e instanceof TraceLimitError || (e instanceof EvaluationError && e.code === 'E_BRANCH_LIMIT')) {
-      throw invalid('Trace', '', [fieldInvalid('mode', 'all', `${e.message}`)])
+      // the engine's own count (one node's random branches) is the same limit: one message for both
+      throw invalid('Trace', '', [fieldInvalid('mode', 'all', e instanceof TraceLimitError || env.maxPaths === undefined ? e.message : pathLimitMessage(env))])
     }
     throw e
   }

@@ -160,8 +160,30 @@ function stepOut (p: Prepared, s: Step): StepOut {
   return buildStepOut(p, s)
 }
 
+/**
+ * Event steps that did not rewrite the packet (routing decisions, conntrack lookups): the same text
+ * comes back in every path of an `all` trace and in every trace of the same flow, so they are built
+ * once, shared (frozen) and serialised once. Bounded: forgotten all at once when full.
+ */
+const SHARED_EVENTS = new Map<string, StepOut>()
+const MAX_SHARED_EVENTS = 4096
+
+function eventOut (s: Exclude<Step, { type: 'rule' }>): StepOut {
+  const key = `${s.type}\0${s.hook ?? ''}\0${s.table ?? '\u0001'}\0${s.message}`
+  let o = SHARED_EVENTS.get(key)
+  if (o === undefined) {
+    if (SHARED_EVENTS.size >= MAX_SHARED_EVENTS) SHARED_EVENTS.clear()
+    const e: StepOut = { type: 'event', event: s.type, message: s.message }
+    if (s.hook !== undefined) e.hook = s.hook
+    if (s.table !== undefined) e.table = s.table
+    SHARED_EVENTS.set(key, o = shareFragment(Object.freeze(e)))
+  }
+  return o
+}
+
 function buildStepOut (p: Prepared, s: Step): StepOut {
   if (s.type !== 'rule') {
+    if (s.after === undefined || s.packet === undefined) return eventOut(s)
     const e: StepOut = { type: 'event', event: s.type, message: s.message }
     if (s.hook !== undefined) e.hook = s.hook
     if (s.table !== undefined) e.table = s.table

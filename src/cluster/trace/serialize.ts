@@ -31,41 +31,105 @@ function fragment (o: object): string | undefined {
   return s
 }
 
-function element (v: unknown, walk: boolean): string {
-  if (typeof v !== 'object' || v === null) return JSON.stringify(v) ?? 'null'
-  return fragment(v) ?? (walk && !Array.isArray(v) ? object(v) : JSON.stringify(v))
+/**
+ * Where the text goes: a list of parts joined once (appending with `+=` builds a deep rope whose
+ * first flattening costs more than the rest of the serialisation of a large trace), or UTF-8 bytes.
+ */
+interface Sink {
+  text: (s: string) => void
+  /** a shared fragment and its (cached) JSON text */
+  fragment: (o: object, s: string) => void
 }
 
-function object (o: object): string {
-  if (typeof (o as { toJSON?: unknown }).toJSON === 'function') return JSON.stringify(o)
-  let out = '{'
+function element (v: unknown, walk: boolean, out: Sink): void {
+  if (typeof v !== 'object' || v === null) { out.text(JSON.stringify(v) ?? 'null'); return }
+  const f = fragment(v)
+  if (f !== undefined) out.fragment(v, f)
+  else if (walk && !Array.isArray(v)) object(v, out)
+  else out.text(JSON.stringify(v))
+}
+
+function object (o: object, out: Sink): void {
+  if (typeof (o as { toJSON?: unknown }).toJSON === 'function') { out.text(JSON.stringify(o)); return }
   let first = true
+  out.text('{')
   for (const k in o) {
     if (!Object.prototype.hasOwnProperty.call(o, k)) continue
     const v = (o as Record<string, unknown>)[k]
-    let s: string | undefined
-    if (typeof v !== 'object' || v === null) s = JSON.stringify(v)
-    else {
-      s = fragment(v)
-      if (s === undefined) {
-        const how = WALK.get(k)
-        if (how === undefined) s = JSON.stringify(v)
-        else if (!Array.isArray(v)) s = how === 'object' ? object(v) : JSON.stringify(v)
-        else {
-          s = '['
-          for (let i = 0; i < v.length; i++) s += (i > 0 ? ',' : '') + element(v[i], how === 'elements')
-          s += ']'
-        }
-      }
+    if (typeof v !== 'object' || v === null) {
+      const s = JSON.stringify(v)
+      if (s === undefined) continue // undefined, functions, symbols are left out
+      out.text((first ? '' : ',') + JSON.stringify(k) + ':' + s)
+      first = false
+      continue
     }
-    if (s === undefined) continue // undefined, functions, symbols are left out
-    out += (first ? '' : ',') + JSON.stringify(k) + ':' + s
+    out.text((first ? '' : ',') + JSON.stringify(k) + ':')
     first = false
+    const s = fragment(v)
+    if (s !== undefined) { out.fragment(v, s); continue }
+    const how = WALK.get(k)
+    if (how === undefined) out.text(JSON.stringify(v))
+    else if (!Array.isArray(v)) { if (how === 'object') object(v, out); else out.text(JSON.stringify(v)) } else {
+      out.text('[')
+      for (let i = 0; i < v.length; i++) {
+        if (i > 0) out.text(',')
+        element(v[i], how === 'elements', out)
+      }
+      out.text(']')
+    }
   }
-  return out + '}'
+  out.text('}')
 }
 
 /** JSON.stringify(response), reusing the text of shared fragments. */
 export function traceJSON (r: object): string {
-  return object(r)
+  const parts: string[] = []
+  const push = (s: string): void => { parts.push(s) }
+  object(r, { text: push, fragment: (_o, s) => push(s) })
+  return parts.join('')
+}
+
+/** UTF-8 bytes of shared fragments whose text is not ASCII (null: ASCII, the text is joined as is) */
+const FRAGMENT_BYTES = new WeakMap<object, Buffer | null>()
+const ASCII = /^[\x00-\x7f]*$/
+
+/**
+ * The UTF-8 bytes of traceJSON(r), built without the whole text as one string: a few shared
+ * fragments hold non-ASCII characters (arrows), which would make the joined text a two-byte string,
+ * slow to measure and encode; their bytes are encoded once and copied, and the ASCII text between
+ * them is joined and written as one-byte strings.
+ */
+export function traceJSONBytes (r: object): Buffer {
+  let buf = Buffer.allocUnsafe(16 * 1024)
+  let off = 0
+  const pending: string[] = []
+  const ensure = (n: number): void => {
+    if (off + n <= buf.length) return
+    const next = Buffer.allocUnsafe(Math.max(buf.length * 2, off + n))
+    buf.copy(next, 0, 0, off)
+    buf = next
+  }
+  const flush = (): void => {
+    if (pending.length === 0) return
+    const s = pending.length === 1 ? pending[0] : pending.join('')
+    pending.length = 0
+    ensure(s.length * 3)
+    off += buf.write(s, off)
+  }
+  object(r, {
+    text: (s) => { pending.push(s) },
+    fragment: (o, s) => {
+      let b = FRAGMENT_BYTES.get(o)
+      if (b === undefined) {
+        FRAGMENT_BYTES.set(o, b = ASCII.test(s) ? null : Buffer.from(s))
+      }
+      if (b === null) { pending.push(s); return }
+      flush()
+      ensure(b.length)
+      b.copy(buf, off)
+      off += b.length
+    }
+  })
+  flush()
+  return buf.subarray(0, off)
 }

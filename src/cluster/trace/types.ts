@@ -14,6 +14,8 @@ export interface TraceRequestBody {
   reply?: boolean
   detail?: 'full' | 'matched'
   advanceSeconds?: number
+  /** set by the server, never by the client (the route schema refuses it): most paths of an `all` trace (default MAX_PATHS) */
+  maxPaths?: number
 }
 
 export type Source =

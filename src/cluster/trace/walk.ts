@@ -30,9 +30,17 @@ export interface WalkEnv {
   /** fresh per-trace state of a node (empty conntrack; the cluster's recent tables; seeded PRNG; clock) */
   baseState: (node: string) => EngineState
   detail: 'full' | 'matched'
+  /** most paths an `all` walk may enumerate (KUBENETSIM_MAX_TRACE_BRANCHES; default MAX_PATHS) */
+  maxPaths?: number
 }
 
 export class TraceLimitError extends Error {}
+
+/** Why an `all` walk stopped, naming the server's limit when the route set one. */
+export function pathLimitMessage (env: Pick<WalkEnv, 'maxPaths'>): string {
+  const max = env.maxPaths ?? MAX_PATHS
+  return `more than ${max} possible paths${env.maxPaths !== undefined ? ' (the server\'s limit, KUBENETSIM_MAX_TRACE_BRANCHES)' : ''}; use mode sample`
+}
 
 interface Acc { probability: number, hops: Hop[], states: Map<string, EngineState> }
 
@@ -104,7 +112,8 @@ export function classify (net: ClusterNet, node: string, o: Outcome): Next {
 export function walkFrom (env: WalkEnv, mode: 'all' | 'sample', node: string, packet: Packet, origin: 'ingress' | 'local', acc: Acc, out: Path[], depth = 0): void {
   const rt = env.runtime(node)
   const st = acc.states.get(node) ?? env.baseState(node)
-  const res = evaluatePacket(rt.prepared, rt.host, packet, st, { mode, detail: env.detail, origin, maxBranches: MAX_PATHS, backend: rt.backend ?? 'legacy' })
+  const max = env.maxPaths ?? MAX_PATHS
+  const res = evaluatePacket(rt.prepared, rt.host, packet, st, { mode, detail: env.detail, origin, maxBranches: max, backend: rt.backend ?? 'legacy' })
   for (const b of res.branches) {
     const states = mode === 'all' && res.branches.length > 1 ? new Map(acc.states) : acc.states
     states.set(node, b.state)
@@ -120,7 +129,7 @@ export function walkFrom (env: WalkEnv, mode: 'all' | 'sample', node: string, pa
     } else {
       out.push({ probability, hops, states, final: next.final })
     }
-    if (out.length > MAX_PATHS) throw new TraceLimitError(`more than ${MAX_PATHS} possible paths; use mode sample`)
+    if (out.length > max) throw new TraceLimitError(pathLimitMessage(env))
   }
 }
 

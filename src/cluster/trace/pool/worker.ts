@@ -8,7 +8,7 @@ import { parentPort } from 'node:worker_threads'
 import { StatusError } from '../../errors.ts'
 import { runTrace } from '../index.ts'
 import { TraceRuntimes, type ClusterInputs } from '../runtime.ts'
-import { traceJSON } from '../serialize.ts'
+import { traceJSONBytes } from '../serialize.ts'
 import type { FromWorker, ToWorker } from './messages.ts'
 
 const port = parentPort
@@ -75,8 +75,10 @@ function handle (m: ToWorker): void {
       try {
         const rt = runtimes.get(m.cluster, m.uid)
         const run = runTrace(rt, inputsOf(m.cluster, m.uid), m.cluster, m.body, m.now !== undefined ? { now: m.now } : {})
-        const text = m.format === 'text' ? run.text() : traceJSON(run.response)
-        const body = utf8.encode(text)
+        const bytes: Uint8Array = m.format === 'text' ? utf8.encode(run.text()) : traceJSONBytes(run.response)
+        // only a buffer that owns its whole ArrayBuffer may be transferred (a small Buffer can be a
+        // view into Node's shared allocation pool, which must never be detached)
+        const body = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes)
         send({ t: 'done', id: m.id, body, now: rt.affinity.now, prepared: rt.takeNewlyPrepared() }, [body.buffer as ArrayBuffer])
       } catch (e) {
         runtimes.peek(m.cluster, m.uid)?.takeNewlyPrepared()
