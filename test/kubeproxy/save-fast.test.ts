@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { domainCluster, generateInput } from '../../bench/lib/cluster.ts'
 import { generateNodeRules, saveView, saveViewEngine, KubeProxyRulesCache, nodeRuleset, nodeRulesetFull, type GenerateInput } from '../../src/cluster/kubeproxy/index.ts'
 import { renderRuleset } from '../../src/netfilter/index.ts'
 import { caseInput, loadCases } from './fixtures.ts'
@@ -90,4 +91,10 @@ test('nodeRuleset (assembled from cached per-Service parses) equals parsing the 
   const svc1 = (rs: typeof a): unknown => rs.tables.get('nat')!.chains.get('KUBE-SVC-XPGD46QRK7WJZT7O')!.rules[0]
   assert.equal(svc1(a), svc1(b), 'unchanged Service: same parsed rule objects reused')
   assert.equal(renderRuleset(b, { date: 'D' }), saveViewEngine(generateNodeRules(changed), { date: 'D' }))
+})
+
+test('nodeRuleset of a generated 200-Service node equals parsing the whole node document', () => {
+  const cluster = domainCluster({ services: 200, endpoints: 3 })
+  const nr = generateNodeRules({ ...generateInput(cluster), options: { nfacct: false } })
+  assert.deepStrictEqual(strip(nodeRuleset(nr)), strip(nodeRulesetFull(nr)))
 })

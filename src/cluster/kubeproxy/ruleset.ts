@@ -75,13 +75,19 @@ interface FragParse { decl: string, rules: Map<string, Rule[]> }
  */
 const fragMemo = new WeakMap<ServiceFragment, FragParse>()
 
+/** A node's chain declarations, worked out once for all its fragments. */
+interface NodeDecl { filter: string[], nat: string[], key: string }
+
+function nodeDecl (nr: NodeRules): NodeDecl {
+  const filter = declared(nr, 'filter')
+  const nat = declared(nr, 'nat')
+  return { filter, nat, key: filter.join(' ') + '\n' + nat.join(' ') }
+}
+
 /** Same document layout (and so the same rule line numbers) as parseParts over the fragment's records. */
-function parseFragment (nr: NodeRules, f: ServiceFragment): Map<string, Rule[]> {
-  const declFilter = declared(nr, 'filter')
-  const declNat = declared(nr, 'nat')
-  const decl = declFilter.join(' ') + '\n' + declNat.join(' ')
+function parseFragment (d: NodeDecl, f: ServiceFragment): Map<string, Rule[]> {
   const hit = fragMemo.get(f)
-  if (hit != null && hit.decl === decl) return hit.rules
+  if (hit != null && hit.decl === d.key) return hit.rules
   const lines: string[] = []
   const ruleLines: number[] = []
   const add = (t: KpTable, chains: Iterable<string>, text: string): void => {
@@ -96,8 +102,8 @@ function parseFragment (nr: NodeRules, f: ServiceFragment): Map<string, Rule[]> 
     }
     lines.push('COMMIT')
   }
-  if (f.filterText !== '') add('filter', declFilter, f.filterText)
-  if (f.natText !== '' || f.natChains.length > 0) add('nat', new Set([...declNat, ...f.natChains]), f.natText)
+  if (f.filterText !== '') add('filter', d.filter, f.filterText)
+  if (f.natText !== '' || f.natChains.length > 0) add('nat', f.natChains.length === 0 ? d.nat : new Set([...d.nat, ...f.natChains]), f.natText)
   const out = new Map<string, Rule[]>()
   if (lines.length > 0) {
     const parsed = parseRuleset(lines.join('\n') + '\n')
@@ -107,7 +113,7 @@ function parseFragment (nr: NodeRules, f: ServiceFragment): Map<string, Rule[]> 
     attach(parsed, prov)
     for (const [tn, t] of parsed.tables) for (const c of t.chains.values()) if (c.rules.length > 0) out.set(`${tn}/${c.name}`, c.rules)
   }
-  fragMemo.set(f, { decl, rules: out })
+  fragMemo.set(f, { decl: d.key, rules: out })
   return out
 }
 
@@ -133,8 +139,9 @@ export function nodeRuleset (nr: NodeRules): Ruleset {
     for (const c of decl) chains.set(c, { name: c, builtin: false, policy: null, rules: [...(head.get(`${t}/${c}`) ?? [])] })
     tables.set(t, { name: t, chains })
   }
+  const d = nodeDecl(nr)
   for (const f of nr.fragments) {
-    const parsed = parseFragment(nr, f)
+    const parsed = parseFragment(d, f)
     const nat = tables.get('nat')
     if (nat != null) for (const c of f.natChains) if (!nat.chains.has(c)) nat.chains.set(c, { name: c, builtin: false, policy: null, rules: parsed.get(`nat/${c}`) ?? [] })
     for (const [key, rules] of parsed) {
