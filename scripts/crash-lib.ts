@@ -136,7 +136,7 @@ export interface CrashRound {
  * restart, check, then apply the same manifest again on the restarted server (it must succeed or
  * report the conflict cleanly) and check again.
  */
-export async function crashRound (count: number, killAfterMs: number, port: number): Promise<CrashRound> {
+export async function crashRound (count: number, killAfterMs: number, port: number, opts: { onWalGrowth?: boolean } = {}): Promise<CrashRound> {
   const dir = mkdtempSync(join(tmpdir(), 'kubenetsim-crash-'))
   const dbPath = join(dir, 'crash.db')
   const url = 'file:' + dbPath
@@ -149,7 +149,14 @@ export async function crashRound (count: number, killAfterMs: number, port: numb
     const walSize = (): number => existsSync(dbPath + '-wal') ? statSync(dbPath + '-wal').size : 0
     const walBefore = walSize()
     const apply = fetch(s.base + '/api/v1/clusters/c/manifests', { method: 'POST', headers: { 'content-type': 'application/yaml' }, body }).then(r => r.status, () => -1)
-    await sleep(killAfterMs)
+    if (opts.onWalGrowth === true) {
+      // the manifest's rows are written at the end of the apply, in one short burst: poll the WAL and
+      // kill the moment the write transaction starts touching it (killAfterMs is the fallback deadline)
+      const deadline = Date.now() + killAfterMs
+      while (walSize() === walBefore && Date.now() < deadline) await new Promise(resolve => setImmediate(resolve))
+    } else {
+      await sleep(killAfterMs)
+    }
     s.child.kill('SIGKILL')
     await waitExit(s.child)
     const walAtKill = walSize()

@@ -30,5 +30,11 @@ for (let i = 0; i < rounds; i++) {
   if (res.invariants.violations.length > 0 || res.outcome === 'partial') bad++
   console.log(`round ${i + 1}: SIGKILL after ${killAfterMs} ms -> ${res.outcome} (${res.invariants.manifestServices}/${count} services, ${res.invariants.nodePorts} NodePorts, ${res.invariants.clusterIPs} ClusterIPs), WAL ${res.walBefore} -> ${res.walAtKill} bytes at the kill, re-apply HTTP ${res.applyAfterRestart}, violations: ${res.invariants.violations.length === 0 ? 'none' : res.invariants.violations.slice(0, 5).join('; ')}`)
 }
+// and rounds that kill the moment the write transaction starts writing to the WAL
+for (let i = 0; i < rounds; i++) {
+  const res = await crashRound(count, applyMs * 3, port, { onWalGrowth: true })
+  if (res.invariants.violations.length > 0 || res.outcome === 'partial') bad++
+  console.log(`WAL round ${i + 1}: SIGKILL as the WAL grew -> ${res.outcome} (${res.invariants.manifestServices}/${count} services, ${res.invariants.nodePorts} NodePorts, ${res.invariants.clusterIPs} ClusterIPs), WAL ${res.walBefore} -> ${res.walAtKill} bytes at the kill, re-apply HTTP ${res.applyAfterRestart}, violations: ${res.invariants.violations.length === 0 ? 'none' : res.invariants.violations.slice(0, 5).join('; ')}`)
+}
 console.log(bad === 0 ? 'crash safety: OK' : `crash safety: ${bad} bad rounds`)
 process.exit(bad === 0 ? 0 : 1)

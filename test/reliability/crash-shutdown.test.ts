@@ -23,6 +23,13 @@ test(`SIGKILL during a ${COUNT}-service apply: invariants hold, all or nothing, 
     assert.ok(r.applyAfterRestart < 500, `re-apply answered ${r.applyAfterRestart}`)
     process.stderr.write(`# crash round: kill after ${killAfterMs} ms -> ${r.outcome}; WAL ${r.walBefore} -> ${r.walAtKill} bytes\n`)
   }
+  // the rows are written in one short burst at the end of the apply: kill inside that transaction
+  const w = await crashRound(COUNT, 60_000, PORT, { onWalGrowth: true })
+  assert.ok(w.walAtKill > w.walBefore, 'the kill landed while the write transaction was writing to the WAL')
+  assert.deepEqual(w.invariants.violations, [], 'kill inside the write transaction')
+  assert.notEqual(w.outcome, 'partial')
+  assert.ok(w.applyAfterRestart < 500, `re-apply answered ${w.applyAfterRestart}`)
+  process.stderr.write(`# crash round: kill as the WAL grew -> ${w.outcome}; WAL ${w.walBefore} -> ${w.walAtKill} bytes\n`)
 })
 
 test('no admin token: listens on 127.0.0.1 only; SIGTERM: the in-flight apply finishes, the process exits 0, the database closes cleanly', { timeout: 600_000 }, async () => {
