@@ -21,6 +21,57 @@ function isSpace (c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 13 || c === 11 || c === 12
 }
 
+/** Where the last readWord call stopped (a holder, so the scanner's hot path allocates nothing). */
+export const wordEnd = { at: 0 }
+
+/**
+ * Reads one token of `text` starting at `a` (not a blank) and ending before a blank or `end`, with
+ * the quoting rules above; sets wordEnd.at to the index after it. An unterminated quote is an error
+ * reported at `column` of line `lineNo`.
+ */
+export function readWord (text: string, a: number, end: number, lineNo: number, column: number): string {
+  let i = a
+  let tok = ''
+  let segStart = i
+  let quoted = false
+  while (i < end) {
+    const c = text.charCodeAt(i)
+    if (!quoted) {
+      if (isSpace(c)) break
+      if (c === 34) {
+        tok += text.slice(segStart, i)
+        quoted = true
+        i++
+        segStart = i
+        continue
+      }
+      i++
+    } else {
+      if (c === 92 /* \ */) {
+        tok += text.slice(segStart, i)
+        i++
+        if (i < end) { tok += text[i]; i++ }
+        segStart = i
+        continue
+      }
+      if (c === 34) {
+        tok += text.slice(segStart, i)
+        i++
+        segStart = i
+        quoted = false
+        break
+      }
+      i++
+    }
+  }
+  if (segStart < i) tok += text.slice(segStart, quoted ? end : i)
+  if (quoted) {
+    throw new NetfilterError({ code: 'E_PARSE', reason: 'Unterminated quoted string', line: lineNo, column, token: tok })
+  }
+  wordEnd.at = i
+  return tok
+}
+
 /** Tokenize `line` from index `start`; columns are reported relative to the full line. */
 export function tokenizeLine (line: string, lineNo: number, start = 0): Tokens {
   const tokens: string[] = []
@@ -28,46 +79,11 @@ export function tokenizeLine (line: string, lineNo: number, start = 0): Tokens {
   const n = line.length
   let i = start
   while (i < n) {
-    let c = line.charCodeAt(i)
+    const c = line.charCodeAt(i)
     if (isSpace(c)) { i++; continue }
     const col = i + 1
-    let tok = ''
-    let segStart = i
-    let quoted = false
-    while (i < n) {
-      c = line.charCodeAt(i)
-      if (!quoted) {
-        if (isSpace(c)) break
-        if (c === 34) {
-          tok += line.slice(segStart, i)
-          quoted = true
-          i++
-          segStart = i
-          continue
-        }
-        i++
-      } else {
-        if (c === 92 /* \ */) {
-          tok += line.slice(segStart, i)
-          i++
-          if (i < n) { tok += line[i]; i++ }
-          segStart = i
-          continue
-        }
-        if (c === 34) {
-          tok += line.slice(segStart, i)
-          i++
-          segStart = i
-          quoted = false
-          break
-        }
-        i++
-      }
-    }
-    if (segStart < i) tok += line.slice(segStart, quoted ? n : i)
-    if (quoted) {
-      throw new NetfilterError({ code: 'E_PARSE', reason: 'Unterminated quoted string', line: lineNo, column: col, token: tok })
-    }
+    const tok = readWord(line, i, n, lineNo, col)
+    i = wordEnd.at
     if (tok.length > MAX_TOKEN) {
       throw new NetfilterError({ code: 'E_LIMIT', reason: 'Parameter too long!', line: lineNo, column: col, token: tok.slice(0, 32) })
     }

@@ -188,18 +188,28 @@ export class StagedRepo extends Repo {
     return row
   }
 
-  async #prefetchPods (names: Array<[string, string]>): Promise<void> {
-    const want = names.filter(([ns, n]) => !this.#pods.has(key(ns, n)))
+  /**
+   * Loads the rows of the (namespace, name) pairs not cached yet into `cache` (null for a missing
+   * one), by name in chunks: one query per chunk instead of one per object.
+   */
+  async #prefetch<R extends { namespace: string, name: string }, Row> (
+    cache: Map<string, Row | null>, names: Array<[string, string]>,
+    fetch: (part: string[]) => Promise<R[]>, toRow: (r: R) => Row
+  ): Promise<void> {
+    const want = names.filter(([ns, n]) => !cache.has(key(ns, n)))
     if (want.length === 0) return
     const wanted = new Set(want.map(([ns, n]) => key(ns, n)))
     for (const part of chunks([...new Set(want.map(([, n]) => n))], LOOKUP_CHUNK)) {
-      const rows = await this.db.pod.findMany({ where: { clusterId: this.#clusterId, name: { in: part } } })
-      for (const r of rows) {
+      for (const r of await fetch(part)) {
         const k = key(r.namespace, r.name)
-        if (wanted.has(k)) this.#pods.set(k, this.#podRow(r))
+        if (wanted.has(k)) cache.set(k, toRow(r))
       }
     }
-    for (const k of wanted) if (!this.#pods.has(k)) this.#pods.set(k, null)
+    for (const k of wanted) if (!cache.has(k)) cache.set(k, null)
+  }
+
+  async #prefetchPods (names: Array<[string, string]>): Promise<void> {
+    await this.#prefetch(this.#pods, names, async part => await this.db.pod.findMany({ where: { clusterId: this.#clusterId, name: { in: part } } }), r => this.#podRow(r))
   }
 
   async #pod (namespace: string, name: string): Promise<PodRow | null> {
@@ -306,17 +316,7 @@ export class StagedRepo extends Repo {
   }
 
   async #prefetchServices (names: Array<[string, string]>): Promise<void> {
-    const want = names.filter(([ns, n]) => !this.#services.has(key(ns, n)))
-    if (want.length === 0) return
-    const wanted = new Set(want.map(([ns, n]) => key(ns, n)))
-    for (const part of chunks([...new Set(want.map(([, n]) => n))], LOOKUP_CHUNK)) {
-      const rows = await this.db.service.findMany({ where: { clusterId: this.#clusterId, name: { in: part } } })
-      for (const r of rows) {
-        const k = key(r.namespace, r.name)
-        if (wanted.has(k)) this.#services.set(k, this.#serviceRow(r))
-      }
-    }
-    for (const k of wanted) if (!this.#services.has(k)) this.#services.set(k, null)
+    await this.#prefetch(this.#services, names, async part => await this.db.service.findMany({ where: { clusterId: this.#clusterId, name: { in: part } } }), r => this.#serviceRow(r))
   }
 
   async #service (namespace: string, name: string): Promise<ServiceRow | null> {

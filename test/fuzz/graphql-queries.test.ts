@@ -15,20 +15,12 @@ import {
 } from 'graphql'
 import { SDL } from '../../src/api/graphql/schema.ts'
 import { build } from '../helper.ts'
-import type { App } from '../../src/api/app.ts'
+import { dumpDatabase } from './db-dump.ts'
 
 const RUNS = Number(process.env.FUZZ_GRAPHQL_RUNS ?? 250)
 const SEED = Number(process.env.FUZZ_SEED ?? 20261126)
 const schema = buildSchema(SDL)
 
-async function dump (app: App): Promise<string> {
-  const p = app.store.prisma
-  const order = { orderBy: { id: 'asc' as const } }
-  return JSON.stringify([
-    await p.cluster.findMany(order), await p.node.findMany(order), await p.pod.findMany(order), await p.service.findMany(order),
-    await p.nodePortAllocation.findMany(order), await p.clusterIPAllocation.findMany(order), await p.podIPAllocation.findMany(order)
-  ])
-}
 
 type Gen = fc.GeneratorValue
 
@@ -193,7 +185,7 @@ function generate (g: Gen): Query {
 
 test(`GraphQL: ${RUNS} generated queries with random arguments and variables: GraphQL errors only, never a 5xx`, async (t) => {
   const { api, app } = await build(t, { seedDemo: true })
-  const before = await dump(app)
+  const before = await dumpDatabase(app)
   const seen = { data: 0, errors: 0, status200: 0, status400: 0 }
   async function check (q: Query): Promise<void> {
     const res = await api.post('/graphql').set('content-type', 'application/json').send({ query: q.text, variables: q.variables })
@@ -223,7 +215,7 @@ test(`GraphQL: ${RUNS} generated queries with random arguments and variables: Gr
     await check(generate(g))
   }), { numRuns: RUNS, seed: SEED, includeErrorInReport: true })
   if (process.env.FUZZ_VERBOSE === '1') console.log('answers', seen)
-  assert.equal(await dump(app), before, 'queries wrote to the database')
+  assert.equal(await dumpDatabase(app), before, 'queries wrote to the database')
   // the fuzz reached the resolvers (HTTP 200: executed, with or without field errors), not only validation
   assert.ok(seen.status200 >= RUNS / 4, JSON.stringify(seen))
   assert.ok(seen.data >= RUNS / 50, JSON.stringify(seen))

@@ -8,19 +8,11 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import YAML from 'yaml'
 import { build } from '../helper.ts'
-import type { App } from '../../src/api/app.ts'
+import { dumpDatabase } from './db-dump.ts'
 
 const RUNS = Number(process.env.FUZZ_HTTP_RUNS ?? 60)
 const SEED = Number(process.env.FUZZ_SEED ?? 20261126)
 
-async function dump (app: App): Promise<string> {
-  const p = app.store.prisma
-  const order = { orderBy: { id: 'asc' as const } }
-  return JSON.stringify([
-    await p.cluster.findMany(order), await p.node.findMany(order), await p.pod.findMany(order), await p.service.findMany(order),
-    await p.nodePortAllocation.findMany(order), await p.clusterIPAllocation.findMany(order), await p.podIPAllocation.findMany(order)
-  ])
-}
 
 const BASE: Record<string, object> = {
   services: { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { type: 'NodePort', selector: { app: 'a' }, ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }] } },
@@ -64,7 +56,7 @@ test(`REST: ${RUNS} fuzzed Service/Pod/Node bodies (JSON and YAML): no 5xx, reje
   const { api, app } = await build(t)
   await api.post('/api/v1/clusters').send({ metadata: { name: 'f' } })
   await api.post('/api/v1/clusters/f/nodes').send({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } })
-  let before = await dump(app)
+  let before = await dumpDatabase(app)
   let ok = 0
   let rejected = 0
   await fc.assert(fc.asyncProperty(body, async ([r, edits, format, junk]) => {
@@ -74,7 +66,7 @@ test(`REST: ${RUNS} fuzzed Service/Pod/Node bodies (JSON and YAML): no 5xx, reje
     const res = await api.post(url).set('content-type', type).send(text)
     assert.ok(res.status < 500, `${res.status} for ${text}: ${res.text}`)
     assert.equal(res.body.kind !== undefined, true, 'a Kubernetes object or Status')
-    const after = await dump(app)
+    const after = await dumpDatabase(app)
     if (res.status >= 400) {
       assert.equal(res.body.kind, 'Status')
       assert.equal(after, before, `rejected ${res.status} changed the database`)
@@ -85,7 +77,7 @@ test(`REST: ${RUNS} fuzzed Service/Pod/Node bodies (JSON and YAML): no 5xx, reje
       const name = (res.body as { metadata: { name: string } }).metadata.name
       const del = await api.delete(`${url}/${encodeURIComponent(name)}`)
       assert.equal(del.status, 200)
-      before = await dump(app)
+      before = await dumpDatabase(app)
     }
   }), { numRuns: RUNS, seed: SEED })
   assert.ok(rejected > 0, `rejections seen (${ok} accepted, ${rejected} rejected)`)

@@ -9,19 +9,12 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { build } from '../helper.ts'
+import { dumpDatabase } from './db-dump.ts'
 import type { App } from '../../src/api/app.ts'
 
 const RUNS = Number(process.env.FUZZ_TRACE_RUNS ?? 200)
 const SEED = Number(process.env.FUZZ_SEED ?? 20261126)
 
-async function dump (app: App): Promise<string> {
-  const p = app.store.prisma
-  const order = { orderBy: { id: 'asc' as const } }
-  return JSON.stringify([
-    await p.cluster.findMany(order), await p.node.findMany(order), await p.pod.findMany(order), await p.service.findMany(order),
-    await p.nodePortAllocation.findMany(order), await p.clusterIPAllocation.findMany(order), await p.podIPAllocation.findMany(order)
-  ])
-}
 
 const C = '/api/v1/clusters/demo'
 
@@ -57,7 +50,7 @@ async function richDemo (app: App): Promise<{ ips: string[], ports: number[] }> 
 test(`cluster traces over HTTP: ${RUNS} fuzzed requests, only 200/400/404/422, nothing written`, async (t) => {
   const { api, app } = await build(t, { seedDemo: true, limits: { maxTraceBranches: 64 } })
   const { ips, ports } = await richDemo(app)
-  const before = await dump(app)
+  const before = await dumpDatabase(app)
 
   // mostly well-formed requests (so the fuzz reaches the engine), each possibly broken in one place
   const address = fc.oneof(
@@ -129,7 +122,7 @@ test(`cluster traces over HTTP: ${RUNS} fuzzed requests, only 200/400/404/422, n
   }), { numRuns: RUNS, seed: SEED, includeErrorInReport: true })
 
   if (process.env.FUZZ_VERBOSE === '1') console.log('answers by status', [...seen])
-  assert.equal(await dump(app), before, 'traces wrote to the database')
+  assert.equal(await dumpDatabase(app), before, 'traces wrote to the database')
   // the fuzz reached the engine, not only the schema validator
   assert.ok((seen.get(200) ?? 0) >= RUNS / 10, `answers by status: ${JSON.stringify([...seen])}`)
   assert.ok((seen.get(422) ?? 0) + (seen.get(400) ?? 0) > 0, `answers by status: ${JSON.stringify([...seen])}`)

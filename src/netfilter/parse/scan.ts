@@ -11,7 +11,7 @@
  */
 
 import { NetfilterError } from '../errors.ts'
-import { MAX_ARGS, MAX_TOKEN } from '../tokenize.ts'
+import { MAX_ARGS, MAX_TOKEN, readWord, wordEnd } from '../tokenize.ts'
 
 /** V8 copies substrings shorter than this (longer ones are slices that share the text) */
 const SHORT = 13
@@ -103,46 +103,8 @@ export class LineScanner {
 
   /** `add_param_to_argv` for one token starting at `a` (not a blank) */
   private general (a: number, end: number, lineStart: number, lineNo: number): string {
-    const text = this.text
-    let i = a
-    let tok = ''
-    let segStart = i
-    let quoted = false
-    while (i < end) {
-      const c = text.charCodeAt(i)
-      if (!quoted) {
-        if (isSpace(c)) break
-        if (c === 34) {
-          tok += text.slice(segStart, i)
-          quoted = true
-          i++
-          segStart = i
-          continue
-        }
-        i++
-      } else {
-        if (c === 92 /* \ */) {
-          tok += text.slice(segStart, i)
-          i++
-          if (i < end) { tok += text[i]; i++ }
-          segStart = i
-          continue
-        }
-        if (c === 34) {
-          tok += text.slice(segStart, i)
-          i++
-          segStart = i
-          quoted = false
-          break
-        }
-        i++
-      }
-    }
-    if (segStart < i) tok += text.slice(segStart, quoted ? end : i)
-    if (quoted) {
-      throw new NetfilterError({ code: 'E_PARSE', reason: 'Unterminated quoted string', line: lineNo, column: a - lineStart + 1, token: tok })
-    }
-    this.after = i
+    const tok = readWord(this.text, a, end, lineNo, a - lineStart + 1)
+    this.after = wordEnd.at
     return tok
   }
 
