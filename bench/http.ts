@@ -9,7 +9,7 @@
  * `--only` runs the named sections only (the manifest apply always runs: it builds the cluster).
  */
 import { clusterBody, clusterIP, manifest, manifestList, nodeCount, nodeIP, nodePortOf, serviceName, serviceNamespace } from './lib/cluster.ts'
-import { emit, flags, mainThreadCpuMs, median, percentile, skip } from './lib/figures.ts'
+import { emit, flags, gcPauses, mainThreadCpuMs, median, percentile, skip } from './lib/figures.ts'
 import { call, load, startServer, type LoadRequest } from './lib/http.ts'
 
 const f = flags()
@@ -73,11 +73,14 @@ await section(`http.trace.${N}`, 'trace load', async () => {
   const requests: LoadRequest[] = Array.from({ length: 128 }, (_, n) => ({ method: 'POST', path: TRACE, body: traceBody((n * 53) % N, (n * 29 + 7) % N, n) }))
   for (const conns of [10, 50]) {
     const cpu0 = mainThreadCpuMs()
+    const stopGc = gcPauses()
     const r = await load(url, requests, conns, SECONDS)
     const cpuPerReq = (mainThreadCpuMs() - cpu0) / Math.max(1, r.total)
+    const gc = stopGc()
+    const gcNote = `GC in the process: ${gc.minor} young (${gc.minorMs.toFixed(0)} ms), ${gc.major} old (${gc.majorMs.toFixed(0)} ms), longest pause ${gc.maxMs.toFixed(1)} ms`
     const bad = r.non2xx + r.errors + r.timeouts
     emit({ id: `http.trace-rps.c${conns}.${N}`, label: `traces/s over HTTP, ${conns} connections (${shape}, sample, with reply)`, value: Math.round(r.rps), unit: 'req/s', services: N, target: { op: '>=', value: 2000 }, note: `${r.total} requests in ${SECONDS} s${bad > 0 ? `, ${bad} failed` : ''}; server thread CPU ${cpuPerReq.toFixed(2)} ms per trace → at most ${Math.round(1000 / cpuPerReq)}/s on one idle core` })
-    emit({ id: `http.trace-p99.c${conns}.${N}`, label: `trace latency p99, ${conns} connections (${shape})`, value: r.p99, unit: 'ms', services: N, target: { op: '<=', value: 20 }, note: `p50 ${r.p50} ms, p90 ${r.p90} ms, max ${r.max} ms` })
+    emit({ id: `http.trace-p99.c${conns}.${N}`, label: `trace latency p99, ${conns} connections (${shape})`, value: r.p99, unit: 'ms', services: N, target: { op: '<=', value: 20 }, note: `p50 ${r.p50} ms, p90 ${r.p90} ms, max ${r.max} ms; ${gcNote}` })
   }
 })
 

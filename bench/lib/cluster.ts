@@ -10,7 +10,8 @@
  */
 import type { ClusterSettings, EndpointSlice, Node, Pod, Service } from '../../src/cluster/model.ts'
 import { defaultNode, defaultPod, defaultService } from '../../src/cluster/defaults.ts'
-import { deriveEndpointSlices } from '../../src/cluster/endpoints.ts'
+import { deriveAllEndpointSlices } from '../../src/cluster/endpoints.ts'
+import { TreeSharer } from '../../src/store/share.ts'
 import type { GenerateInput } from '../../src/cluster/kubeproxy/index.ts'
 
 export interface Shape {
@@ -145,8 +146,12 @@ export interface DomainCluster {
 }
 
 /**
- * The same cluster as domain objects: defaults applied, metadata uid/resourceVersion stamped as the
- * store would, EndpointSlices derived from each service's pods by the real controller logic.
+ * The same cluster as domain objects, held as the server holds them: defaults applied and metadata
+ * uid/resourceVersion stamped as the store would; then each object stored as JSON text and read back
+ * the way the store builds a snapshot (JSON.parse, then one TreeSharer for the whole cluster: frozen,
+ * equal subtrees and strings shared), so RSS figures measure the server's representation. The
+ * EndpointSlices come from those objects through the function behind the server's endpointSlicesOf,
+ * unstamped as there (the rule cache knows them by the versions of the objects they come from).
  */
 export function domainCluster (s: Shape): DomainCluster {
   const stamp = <T extends { metadata: { uid?: string, resourceVersion?: string } }>(o: T, uid: string): T => {
@@ -154,28 +159,20 @@ export function domainCluster (s: Shape): DomainCluster {
     o.metadata.resourceVersion = '1'
     return o
   }
-  // one Service (and its pods) at a time: the applied form of each object is garbage as soon as its
-  // defaulted copy exists, as in the server, instead of a whole second copy of the cluster at once
-  const nodes = Array.from({ length: nodeCount(s) }, (_, k) => stamp(defaultNode(nodeObject(k) as unknown as Node), `node-${k}`))
+  const sharer = new TreeSharer()
+  const held = <T>(o: T): T => sharer.share(JSON.parse(JSON.stringify(o)) as T)
+  // one object at a time: its applied and defaulted forms are garbage as soon as the held one exists
+  const nodes = Array.from({ length: nodeCount(s) }, (_, k) => held(stamp(defaultNode(nodeObject(k) as unknown as Node), `node-${k}`)))
   const services: Service[] = []
   const pods: Pod[] = []
-  const endpointSlices: EndpointSlice[] = []
   let p = 0
   for (let i = 0; i < s.services; i++) {
-    const svc = stamp(defaultService(serviceObject(i, s) as unknown as Service), `svc-${i}`)
-    services.push(svc)
-    const mine: Pod[] = []
+    services.push(held(stamp(defaultService(serviceObject(i, s) as unknown as Service), `svc-${i}`)))
     for (let e = 0; e < s.endpoints; e++, p++) {
-      const pod = stamp(defaultPod(podObject(s, i, e, p, true).pod as unknown as Pod), `pod-${p}`)
-      pods.push(pod)
-      mine.push(pod)
-    }
-    const nodeNames = new Set(mine.map(x => x.spec.nodeName))
-    for (const sl of deriveEndpointSlices(svc, mine, nodes.filter(n => nodeNames.has(n.metadata.name)))) {
-      endpointSlices.push(stamp(sl, `slice-${i}-${endpointSlices.length}`))
+      pods.push(held(stamp(defaultPod(podObject(s, i, e, p, true).pod as unknown as Pod), `pod-${p}`)))
     }
   }
-  return { settings: settings(), nodes, services, pods, endpointSlices }
+  return { settings: settings(), nodes, services, pods, endpointSlices: deriveAllEndpointSlices(services, pods, nodes) }
 }
 
 /** Rule generator input for one node of the cluster (default node-0). */

@@ -4,7 +4,7 @@
  * helpers shared by the measurement scripts.
  */
 import { readFileSync } from 'node:fs'
-import { performance } from 'node:perf_hooks'
+import { constants, performance, PerformanceObserver } from 'node:perf_hooks'
 
 export type Op = '<=' | '>='
 
@@ -113,4 +113,22 @@ export function flags (argv: string[] = process.argv.slice(2)): Map<string, stri
     if (next !== undefined && !next.startsWith('--')) { out.set(a.slice(2), next); i++ } else out.set(a.slice(2), 'true')
   }
   return out
+}
+
+/** Garbage collections of this process while `gcPauses()` watches: count and pause time by kind. */
+export interface GcTally { minor: number, minorMs: number, major: number, majorMs: number, maxMs: number }
+
+/** Starts counting this process's GC pauses; the returned function stops and gives the tally. */
+export function gcPauses (): () => GcTally {
+  const t: GcTally = { minor: 0, minorMs: 0, major: 0, majorMs: 0, maxMs: 0 }
+  const obs = new PerformanceObserver(list => {
+    for (const e of list.getEntries()) {
+      // detail.kind: 1 scavenge (young generation); 2/4/… mark-compact, incremental marking, weak callbacks
+      const minor = (e as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR
+      if (minor) { t.minor++; t.minorMs += e.duration } else { t.major++; t.majorMs += e.duration }
+      t.maxMs = Math.max(t.maxMs, e.duration)
+    }
+  })
+  obs.observe({ entryTypes: ['gc'] })
+  return () => { obs.disconnect(); return t }
 }

@@ -7,6 +7,7 @@ import type { ClusterSettings, Node, Pod, Service } from '../cluster/model.ts'
 import type { Prisma } from './database.ts'
 import type { TransactionClient } from '../generated/prisma/internal/prismaNamespace.ts'
 import { deleteWhereIn, insertRows, insertRowsReturning, updateRows } from './bulk.ts'
+import type { TreeSharer } from './share.ts'
 
 export type Client = Prisma | TransactionClient
 
@@ -62,6 +63,16 @@ function toCluster (r: ClusterRow): ClusterRecord {
 
 const parse = <T>(r: { id: number, resourceVersion: number, object: string }): Stored<T> =>
   ({ id: r.id, resourceVersion: r.resourceVersion, object: JSON.parse(r.object) as T })
+
+/** The objects of rows, parsed; frozen and sharing their equal parts when a sharer is given (snapshots). */
+function objects<T> (rows: Array<{ object: string }>, sharer?: TreeSharer): T[] {
+  const out = new Array<T>(rows.length)
+  for (let i = 0; i < rows.length; i++) {
+    const o = JSON.parse(rows[i].object) as T
+    out[i] = sharer != null ? sharer.share(o) : o
+  }
+  return out
+}
 
 /** Runs a write and turns Prisma's P2002 into a {@link UniqueViolation}. */
 export async function unique<T> (table: string, fn: () => Promise<T>): Promise<T> {
@@ -250,9 +261,9 @@ export class Repo {
   }
 
   // --- nodes ----------------------------------------------------------------------------------
-  async listNodes (clusterId: number): Promise<Node[]> {
+  async listNodes (clusterId: number, sharer?: TreeSharer): Promise<Node[]> {
     const rows = await this.db.node.findMany({ where: { clusterId }, orderBy: { name: 'asc' }, select: { object: true } })
-    return rows.map(r => JSON.parse(r.object) as Node)
+    return objects<Node>(rows, sharer)
   }
 
   async findNode (clusterId: number, name: string): Promise<(Stored<Node> & { lastPodIP: string | null }) | null> {
@@ -283,9 +294,9 @@ export class Repo {
   }
 
   // --- pods -----------------------------------------------------------------------------------
-  async listPods (clusterId: number, namespace?: string): Promise<Pod[]> {
+  async listPods (clusterId: number, namespace?: string, sharer?: TreeSharer): Promise<Pod[]> {
     const rows = await this.db.pod.findMany({ where: { clusterId, namespace }, orderBy: [{ namespace: 'asc' }, { name: 'asc' }], select: { object: true } })
-    return rows.map(r => JSON.parse(r.object) as Pod)
+    return objects<Pod>(rows, sharer)
   }
 
   async findPod (clusterId: number, namespace: string, name: string): Promise<Stored<Pod> | null> {
@@ -328,9 +339,9 @@ export class Repo {
   }
 
   // --- services -------------------------------------------------------------------------------
-  async listServices (clusterId: number, namespace?: string): Promise<Service[]> {
+  async listServices (clusterId: number, namespace?: string, sharer?: TreeSharer): Promise<Service[]> {
     const rows = await this.db.service.findMany({ where: { clusterId, namespace }, orderBy: [{ namespace: 'asc' }, { name: 'asc' }], select: { object: true } })
-    return rows.map(r => JSON.parse(r.object) as Service)
+    return objects<Service>(rows, sharer)
   }
 
   async findService (clusterId: number, namespace: string, name: string): Promise<Stored<Service> | null> {

@@ -9,6 +9,7 @@ import type { Node, Pod, Service } from '../cluster/model.ts'
 import { openDatabase, type Database } from './database.ts'
 import { Mutex } from './mutex.ts'
 import { AllocationCache, Repo, type ClusterRecord } from './repo.ts'
+import { TreeSharer } from './share.ts'
 
 export interface ClusterChange {
   clusterId: number
@@ -20,7 +21,10 @@ export interface ClusterChange {
 
 export type ClusterListener = (change: ClusterChange) => void
 
-/** A consistent, parsed view of one cluster at one generation. Treat as read-only. */
+/**
+ * A consistent, parsed view of one cluster at one generation. Its nodes, pods and services are
+ * frozen and share equal subtrees (src/store/share.ts): copy before changing anything.
+ */
 export interface ClusterSnapshot {
   cluster: ClusterRecord
   generation: number
@@ -177,7 +181,9 @@ export class Store {
       const repo = new Repo(this.#db.prisma)
       const rec = await repo.findCluster(cluster)
       if (rec == null) return null
-      const [nodes, pods, services] = await Promise.all([repo.listNodes(rec.id), repo.listPods(rec.id), repo.listServices(rec.id)])
+      // one pool for the three lists: pod labels and the Service selectors naming them are shared too
+      const sharer = new TreeSharer()
+      const [nodes, pods, services] = await Promise.all([repo.listNodes(rec.id, sharer), repo.listPods(rec.id, undefined, sharer), repo.listServices(rec.id, undefined, sharer)])
       const snap: ClusterSnapshot = { cluster: rec, generation: this.generation(cluster), nodes, pods, services, cache: new Map() }
       this.#snapshots.set(cluster, snap)
       while (this.#snapshots.size > this.#maxCached) {

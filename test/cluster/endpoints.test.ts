@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { defaultNode, defaultPod } from '../../src/cluster/defaults.ts'
-import { deriveEndpointSlices } from '../../src/cluster/endpoints.ts'
+import { deriveAllEndpointSlices, deriveEndpointSlices } from '../../src/cluster/endpoints.ts'
 import type { Node, Pod, Service } from '../../src/cluster/model.ts'
 import { svc } from './helpers.ts'
 
@@ -88,4 +88,45 @@ test('more than 100 endpoints are split into slices of at most 100', () => {
   assert.deepEqual(slices.map(s => s.endpoints.length), [100, 100, 50])
   assert.equal(new Set(slices.map(s => s.metadata.name)).size, 3)
   assert.equal(slices[0].endpoints[0].addresses[0], '10.244.0.2')
+})
+
+test('deriveAllEndpointSlices: the same slices, in the same order, as deriveEndpointSlices per service over all pods', () => {
+  const pods = [
+    pod('a1', '10.244.0.20', { labels: { app: 'a', tier: 'x' } }),
+    pod('a2', '10.244.0.21', { labels: { app: 'a', tier: 'y' } }),
+    pod('a3', '10.244.0.22', { labels: { app: 'a', tier: 'x' }, ns: 'other' }),
+    pod('b1', '10.244.0.23', { labels: { app: 'b' }, ready: false }),
+    pod('n1', '10.244.0.24', { labels: {} }),
+    pod('z1', '10.244.0.25', { labels: { app: 'a', tier: 'x' }, hostname: 'h', subdomain: 'ax' }),
+    pod('gone', '10.244.0.26', { labels: { app: 'a' }, node: 'nowhere' })
+  ]
+  const services = [
+    svc({ selector: { app: 'a' } }, 'all-a', { uid: 'u1' }),
+    svc({ selector: { app: 'a', tier: 'x' } }, 'ax', { uid: 'u2' }),
+    svc({ selector: { tier: 'x', app: 'a' } }, 'ax2', { uid: 'u3', namespace: 'other' }),
+    svc({ selector: { app: 'b' } }, 'b', { uid: 'u4' }),
+    svc({ selector: { app: 'missing' } }, 'none', { uid: 'u5' }),
+    svc({ selector: { app: 'a', tier: 'nope' } }, 'none2', { uid: 'u6' }),
+    svc({ selector: undefined }, 'manual', { uid: 'u7' }),
+    svc({ type: 'ExternalName', externalName: 'x.example' }, 'ext', { uid: 'u8' }),
+    svc({ selector: { app: 'a' }, publishNotReadyAddresses: true }, 'pnra', { uid: 'u9' })
+  ]
+  const all = deriveAllEndpointSlices(services, pods, nodes)
+  const one = services.flatMap(s => deriveEndpointSlices(s, pods, nodes))
+  assert.equal(JSON.stringify(all), JSON.stringify(one))
+  assert.deepEqual(all.map(s => s.endpoints.map(e => e.targetRef?.name)), [['a1', 'a2', 'z1'], ['a1', 'z1'], ['a3'], ['b1'], [], [], ['a1', 'a2', 'z1', 'gone']])
+  // key order as the API prints it, for the usual endpoint and for one with a hostname
+  assert.deepEqual(Object.keys(all[0].endpoints[0]), ['addresses', 'conditions', 'nodeName', 'zone', 'targetRef'])
+  assert.deepEqual(Object.keys(all[1].endpoints[1]), ['addresses', 'conditions', 'nodeName', 'zone', 'hostname', 'targetRef'])
+})
+
+test('endpoint conditions are shared, frozen objects', () => {
+  const pods = [pod('a', '10.244.0.2'), pod('b', '10.244.0.3'), pod('c', '10.244.0.4', { ready: false })]
+  const [slice] = deriveEndpointSlices(web(), pods, nodes)
+  const [a, b, c] = slice.endpoints
+  assert.equal(a.conditions, b.conditions)
+  assert.notEqual(a.conditions, c.conditions)
+  assert.ok(Object.isFrozen(a.conditions))
+  assert.throws(() => { (a.conditions as { ready: boolean }).ready = false }, TypeError)
+  assert.equal(JSON.stringify(c.conditions), '{"ready":false,"serving":false,"terminating":false}')
 })

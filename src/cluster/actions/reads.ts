@@ -4,7 +4,8 @@
  */
 import type { EndpointSlice, Node, Pod, Service } from '../model.ts'
 import { memo, type ClusterSnapshot, type NodePortRow, type Store } from '../../store/index.ts'
-import { deriveEndpointSlices, notFound } from './domain.ts'
+import { deriveAllEndpointSlices } from '../endpoints.ts'
+import { notFound } from './domain.ts'
 
 export interface KubeList<T> {
   kind: string
@@ -73,16 +74,7 @@ export async function getService (store: Store, cluster: string, namespace: stri
  * cluster generation.
  */
 export function endpointSlicesOf (snap: ClusterSnapshot): EndpointSlice[] {
-  return memo(snap, 'endpointslices', () => {
-    const podsByNs = new Map<string, Pod[]>()
-    for (const p of snap.pods) {
-      const ns = p.metadata.namespace ?? 'default'
-      const arr = podsByNs.get(ns)
-      if (arr == null) podsByNs.set(ns, [p])
-      else arr.push(p)
-    }
-    return snap.services.flatMap(svc => deriveEndpointSlices(svc, podsByNs.get(svc.metadata.namespace ?? 'default') ?? [], snap.nodes))
-  })
+  return memo(snap, 'endpointslices', () => deriveAllEndpointSlices(snap.services, snap.pods, snap.nodes))
 }
 
 export async function listEndpointSlices (store: Store, cluster: string, namespace: string): Promise<KubeList<EndpointSlice>> {

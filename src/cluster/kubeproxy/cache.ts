@@ -8,10 +8,12 @@
  * one prepared Service and one fragment (restore text, and through it the parsed engine rules):
  * rendering a second node of the cluster reuses the first node's work.
  */
+import { createHash } from 'node:crypto'
 import type { EndpointSlice, Service } from '../model.ts'
+import { sliceSource } from '../endpoints.ts'
 import { indexSlices } from './endpoints.ts'
 import {
-  assembleNodeRules, buildFragment, LARGE_CLUSTER_THRESHOLD, prepareService, resolveConfig,
+  assembleNodeRules, buildFragment, LARGE_CLUSTER_THRESHOLD, prepareService, rebaseFragment, resolveConfig,
   type GenerateInput, type NodeRules, type ServiceWork
 } from './generate.ts'
 import { topLevel } from './skeleton.ts'
@@ -20,11 +22,21 @@ import { SaveComposer } from './save-fast.ts'
 
 const fpMemo = new WeakMap<object, string>()
 
+/**
+ * What identifies an object's content: uid@resourceVersion when it has a version; for an
+ * EndpointSlice derived on read (no version of its own), the digest of the objects it was derived
+ * from (src/cluster/endpoints.ts); else a digest of its JSON text (not the text itself, which the memo
+ * would keep as long as the object lives: tens of MB for a large cluster's slices).
+ */
 function fingerprint (o: Service | EndpointSlice): string {
   let fp = fpMemo.get(o)
   if (fp == null) {
     const m = o.metadata
-    fp = m.resourceVersion != null && m.resourceVersion !== '' ? `${m.uid ?? ''}@${m.resourceVersion}` : JSON.stringify(o)
+    if (m.resourceVersion != null && m.resourceVersion !== '') fp = `${m.uid ?? ''}@${m.resourceVersion}`
+    else {
+      const src = 'addressType' in o ? sliceSource(o) : undefined
+      fp = src != null ? `s:${src}` : `j:${createHash('sha1').update(JSON.stringify(o)).digest('base64')}`
+    }
     fpMemo.set(o, fp)
   }
   return fp
@@ -93,12 +105,20 @@ function sameObjects (sh: Shared, svc: Service, slices: EndpointSlice[] | undefi
   return true
 }
 
-/** Whether `sh` holds the rules of this Service state for this node: the same objects, or equal fingerprints. */
+/**
+ * Whether `sh` holds the rules of this Service state for this node: the same objects, or equal
+ * fingerprints. In the second case `sh` (and its fragments) move to the given objects: the older
+ * ones (a previous snapshot's) are then free to go, and the next node finds the same objects.
+ */
 function matches (sh: Shared, svc: Service, slices: EndpointSlice[] | undefined, nodeKey: string): boolean {
   if (sh.nodeKey !== '' && sh.nodeKey !== nodeKey) return false
   if (sameObjects(sh, svc, slices)) return true
   sh.fp ??= fingerprintOf(sh.svc, sh.slices)
-  return sh.fp === fingerprintOf(svc, slices)
+  if (sh.fp !== fingerprintOf(svc, slices)) return false
+  sh.svc = svc
+  sh.slices = slices
+  for (const f of [sh.frag, sh.fragLarge]) if (f != null) rebaseFragment(f, svc, slices ?? [])
+  return true
 }
 
 /** Sorted order of the last input: unchanged objects keep their place without recomputing keys. */

@@ -153,8 +153,9 @@ class Fragment implements ServiceFragment {
   readonly natChains: string[]
   readonly endpointCount: number
   readonly skipped?: string
-  private readonly svc: Service
-  private readonly slices: EndpointSlice[]
+  /** the objects the records are generated from (replaced by equal ones: see rebaseFragment) */
+  svc: Service
+  slices: EndpointSlice[]
 
   constructor (work: ServiceWork, private readonly cfg: ProxierConfig, private readonly large: boolean) {
     this.svc = work.service
@@ -182,6 +183,17 @@ class Fragment implements ServiceFragment {
 
 export function buildFragment (w: ServiceWork, cfg: ProxierConfig, largeClusterMode: boolean): ServiceFragment {
   return new Fragment(w, cfg, largeClusterMode)
+}
+
+/**
+ * Points a fragment at other Service and EndpointSlice objects with the same content (those of a
+ * newer snapshot), so that it stops holding the older ones.
+ */
+export function rebaseFragment (f: ServiceFragment, svc: Service, slices: EndpointSlice[]): void {
+  if (f instanceof Fragment) {
+    f.svc = svc
+    f.slices = slices
+  }
 }
 
 export function sortServices (services: Service[]): Service[] {

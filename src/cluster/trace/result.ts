@@ -9,6 +9,7 @@ import type { RuleProvenance } from '../kubeproxy/index.ts'
 import { explainStep, finalReason, provenanceOf, rejectKind, ruleAt, sourceNatted } from './explain.ts'
 import { clientAddress } from './reply.ts'
 import { describeAddress, type ClusterNet } from './topology.ts'
+import { Recurring } from './recurring.ts'
 import { shareFragment } from './serialize.ts'
 import type { Final, Hop, Path, ReplyResult, TraceRequest } from './types.ts'
 
@@ -119,8 +120,13 @@ function flagNames (f: number): string[] {
   return n.slice()
 }
 
-/** Same snapshot object → same PacketOut (snapshots are immutable; the engine shares them between steps). */
-const PACKET_OUT = new WeakMap<PacketSnapshot, PacketOut>()
+/**
+ * Same snapshot object → same PacketOut while one response is built (snapshots are immutable; the
+ * engine shares them between steps). A plain Map emptied after each response rather than a WeakMap
+ * keyed by per-trace objects: every weak entry is an ephemeron the garbage collector must process,
+ * and under load the young-generation collections grew long with them.
+ */
+const PACKET_OUT = new Map<PacketSnapshot, PacketOut>()
 
 export function packetOut (s: PacketSnapshot): PacketOut {
   const hit = PACKET_OUT.get(s)
@@ -139,46 +145,65 @@ const hp = (a: string, p?: number): string => p === undefined ? a : `${a}:${p}`
 const EXPLAINED = new WeakMap<object, Map<string, string>>()
 
 /**
- * Steps of matched rules that did nothing to the packet (no target note, no rewrite): the same for
- * every trace that hits the rule on that hook with that verdict, so built once, shared (frozen) and
- * serialised once. Per parsed rule, keyed by hook, verdict and jump target.
+ * Rule steps that did not rewrite the packet and carry no per-packet reason (`why`): their output
+ * depends only on the rule entry (its text and provenance), the hook, the verdict, the jump target
+ * and the target's note, so the same object serves every trace that passes there: built once, shared
+ * (frozen) and serialised once. Kept per parsed rule (a user chain's return or a base chain's policy:
+ * per prepared chain), at most a few variants each, since a note can hold per-packet values (a
+ * MASQUERADE binding's port).
  */
-const SHARED_STEPS = new WeakMap<object, Map<string, StepOut>>()
+interface SharedStep { hook: string, table: string, chain: string, kind: string, n: number, matched: boolean | 'unknown', verdict?: string, jumpTo?: string, note?: string, out: StepOut }
+const SHARED_STEPS = new WeakMap<object, SharedStep[]>()
+const MAX_VARIANTS = 8
 
 function stepOut (p: Prepared, s: Step): StepOut {
-  if (s.type === 'rule' && s.kind === 'rule' && s.matched === true && s.note === undefined && s.after === undefined && (s.why === undefined || s.why === '')) {
-    const rule = ruleAt(p, s.table, s.chain, s.n)
-    if (rule !== undefined) {
-      let byRule = SHARED_STEPS.get(rule)
-      if (byRule === undefined) SHARED_STEPS.set(rule, byRule = new Map())
-      const key = `${s.hook}>${s.table}>${s.chain}>${s.n}>${s.verdict ?? ''}>${s.jumpTo ?? ''}`
-      let o = byRule.get(key)
-      if (o === undefined) byRule.set(key, o = shareFragment(Object.freeze(buildStepOut(p, s))))
-      return o
-    }
+  if (s.type !== 'rule' || s.after !== undefined || (s.why !== undefined && s.why !== '')) return buildStepOut(p, s)
+  const owner: object | undefined = s.kind === 'rule' ? ruleAt(p, s.table, s.chain, s.n) : p.tables.get(s.table)?.chains.get(s.chain)
+  if (owner === undefined) return buildStepOut(p, s)
+  let variants = SHARED_STEPS.get(owner)
+  if (variants === undefined) SHARED_STEPS.set(owner, variants = [])
+  // compared field by field, not through a key string: a trace has dozens of steps, and building
+  // their keys was a third of what a trace allocated (a parsed rule can be shared by several
+  // nodes' rulesets, at different positions, so the position is part of the comparison)
+  for (let i = 0; i < variants.length; i++) {
+    const v = variants[i]
+    if (v.n === s.n && v.hook === s.hook && v.verdict === s.verdict && v.jumpTo === s.jumpTo && v.note === s.note &&
+      v.matched === s.matched && v.kind === s.kind && v.chain === s.chain && v.table === s.table) return v.out
   }
-  return buildStepOut(p, s)
+  const o = buildStepOut(p, s)
+  if (variants.length >= MAX_VARIANTS) return o
+  variants.push({ hook: s.hook, table: s.table, chain: s.chain, kind: s.kind, n: s.n, matched: s.matched, verdict: s.verdict, jumpTo: s.jumpTo, note: s.note, out: shareFragment(Object.freeze(o)) })
+  return o
 }
 
 /**
  * Event steps that did not rewrite the packet (routing decisions, conntrack lookups): the same text
  * comes back in every path of an `all` trace and in every trace of the same flow, so they are built
- * once, shared (frozen) and serialised once. Bounded: forgotten all at once when full.
+ * once, shared (frozen) and serialised once. Kept by message (then type, hook and table); bounded:
+ * forgotten all at once when full.
  */
-const SHARED_EVENTS = new Map<string, StepOut>()
+const SHARED_EVENTS = new Map<string, StepOut[]>()
 const MAX_SHARED_EVENTS = 4096
+/** events of one flow only (a new conntrack entry names its ports) are not kept */
+const EVENT_KEYS = new Recurring()
 
 function eventOut (s: Exclude<Step, { type: 'rule' }>): StepOut {
-  const key = `${s.type}\0${s.hook ?? ''}\0${s.table ?? '\u0001'}\0${s.message}`
-  let o = SHARED_EVENTS.get(key)
-  if (o === undefined) {
-    if (SHARED_EVENTS.size >= MAX_SHARED_EVENTS) SHARED_EVENTS.clear()
-    const e: StepOut = { type: 'event', event: s.type, message: s.message }
-    if (s.hook !== undefined) e.hook = s.hook
-    if (s.table !== undefined) e.table = s.table
-    SHARED_EVENTS.set(key, o = shareFragment(Object.freeze(e)))
+  const same = SHARED_EVENTS.get(s.message)
+  if (same !== undefined) {
+    for (let i = 0; i < same.length; i++) {
+      const o = same[i] as Extract<StepOut, { type: 'event' }>
+      if (o.event === s.type && o.hook === s.hook && o.table === s.table) return o
+    }
   }
-  return o
+  const e: StepOut = { type: 'event', event: s.type, message: s.message }
+  if (s.hook !== undefined) e.hook = s.hook
+  if (s.table !== undefined) e.table = s.table
+  if (!EVENT_KEYS.seenBefore(s.message)) return e
+  if (same !== undefined) { if (same.length < MAX_VARIANTS) same.push(shareFragment(Object.freeze(e))) } else {
+    if (SHARED_EVENTS.size >= MAX_SHARED_EVENTS) SHARED_EVENTS.clear()
+    SHARED_EVENTS.set(s.message, [shareFragment(Object.freeze(e))])
+  }
+  return e
 }
 
 function buildStepOut (p: Prepared, s: Step): StepOut {
@@ -298,6 +323,14 @@ export function buildResponse (args: {
   prepared: (n: string) => Prepared
   clock: { now: number, advancedSeconds: number }
 }): TraceResponse {
+  try {
+    return responseOf(args)
+  } finally {
+    PACKET_OUT.clear()
+  }
+}
+
+function responseOf (args: Parameters<typeof buildResponse>[0]): TraceResponse {
   const { req, paths, prepared } = args
   const s = req.source
   const source: TraceResponse['request']['source'] = s.kind === 'external'

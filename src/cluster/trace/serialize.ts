@@ -89,18 +89,17 @@ export function traceJSON (r: object): string {
   return parts.join('')
 }
 
-/** UTF-8 bytes of shared fragments whose text is not ASCII (null: ASCII, the text is joined as is) */
-const FRAGMENT_BYTES = new WeakMap<object, Buffer | null>()
-const ASCII = /^[\x00-\x7f]*$/
+/** UTF-8 bytes of shared fragments, encoded once */
+const FRAGMENT_BYTES = new WeakMap<object, Buffer>()
 
 /**
- * The UTF-8 bytes of traceJSON(r), built without the whole text as one string: a few shared
- * fragments hold non-ASCII characters (arrows), which would make the joined text a two-byte string,
- * slow to measure and encode; their bytes are encoded once and copied, and the ASCII text between
- * them is joined and written as one-byte strings.
+ * The UTF-8 bytes of traceJSON(r), built without the whole text as one string: shared fragments
+ * (most of a trace) are encoded once and their bytes copied, so a fragment holding a non-ASCII
+ * character (an arrow) does not turn the whole text into a two-byte string, slow to measure and
+ * encode; the text between fragments is joined and written as one-byte strings.
  */
 export function traceJSONBytes (r: object): Buffer {
-  let buf = Buffer.allocUnsafe(16 * 1024)
+  let buf = Buffer.allocUnsafe(32 * 1024)
   let off = 0
   const pending: string[] = []
   const ensure = (n: number): void => {
@@ -120,14 +119,10 @@ export function traceJSONBytes (r: object): Buffer {
     text: (s) => { pending.push(s) },
     fragment: (o, s) => {
       let b = FRAGMENT_BYTES.get(o)
-      if (b === undefined) {
-        FRAGMENT_BYTES.set(o, b = ASCII.test(s) ? null : Buffer.from(s))
-      }
-      if (b === null) { pending.push(s); return }
+      if (b === undefined) FRAGMENT_BYTES.set(o, b = Buffer.from(s))
       flush()
       ensure(b.length)
-      b.copy(buf, off)
-      off += b.length
+      off += b.copy(buf, off)
     }
   })
   flush()
