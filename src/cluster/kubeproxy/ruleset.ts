@@ -65,8 +65,11 @@ function parseParts (nr: NodeRules, records: RuleRecord[], extra: Partial<Record
   return out
 }
 
-/** A Service fragment's parsed rules by `table/chain`, for the chain declarations `decl` it was parsed with. */
-interface FragParse { decl: string, rules: Map<string, Rule[]> }
+/** One chain's rules from a fragment's parse; `owned`: one of the fragment's own nat chains. */
+interface FragChain { table: TableName, chain: string, owned: boolean, rules: Rule[] }
+
+/** A Service fragment's parsed rules (chains with rules, in parse order), for the chain declarations `decl` it was parsed with. */
+interface FragParse { decl: string, chains: FragChain[] }
 
 /**
  * Parsed rules per fragment. Nodes of one configuration share fragments (see cache.ts), so the
@@ -75,45 +78,88 @@ interface FragParse { decl: string, rules: Map<string, Rule[]> }
  */
 const fragMemo = new WeakMap<ServiceFragment, FragParse>()
 
-/** A node's chain declarations, worked out once for all its fragments. */
-interface NodeDecl { filter: string[], nat: string[], key: string }
+/** A node's chain declarations, worked out once for all its fragments (also as document text). */
+interface NodeDecl {
+  filter: string[]
+  nat: string[]
+  key: string
+  /** `*filter` and the filter declarations, one line each */
+  filterHead: string
+  natSet: Set<string>
+}
+
+const declLine = (c: string): string => `:${c} - [0:0]\n`
 
 function nodeDecl (nr: NodeRules): NodeDecl {
   const filter = declared(nr, 'filter')
   const nat = declared(nr, 'nat')
-  return { filter, nat, key: filter.join(' ') + '\n' + nat.join(' ') }
+  return { filter, nat, key: filter.join(' ') + '\n' + nat.join(' '), filterHead: '*filter\n' + filter.map(declLine).join(''), natSet: new Set(nat) }
 }
 
-/** Same document layout (and so the same rule line numbers) as parseParts over the fragment's records. */
-function parseFragment (d: NodeDecl, f: ServiceFragment): Map<string, Rule[]> {
+function countLines (text: string): number {
+  let n = 0
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++
+  return n
+}
+
+/**
+ * Same document layout (and so the same rule line numbers) as parseParts over the fragment's
+ * records: `*filter`, the node's filter declarations, the filter rules, `COMMIT`, then the same for
+ * nat with the node's nat declarations followed by the fragment's own chains.
+ */
+function parseFragment (d: NodeDecl, f: ServiceFragment): FragChain[] {
   const hit = fragMemo.get(f)
-  if (hit != null && hit.decl === d.key) return hit.rules
-  const lines: string[] = []
+  if (hit != null && hit.decl === d.key) return hit.chains
+  const parts: string[] = []
+  /** per rule line (in record order): its line number */
   const ruleLines: number[] = []
-  const add = (t: KpTable, chains: Iterable<string>, text: string): void => {
-    lines.push(`*${t}`)
-    for (const c of chains) lines.push(`:${c} - [0:0]`)
-    let at = 0
-    while (at < text.length) {
-      const nl = text.indexOf('\n', at)
-      lines.push(text.slice(at, nl))
-      ruleLines.push(lines.length)
-      at = nl + 1
+  let line = 0
+  const rulesOf = (text: string): void => {
+    parts.push(text)
+    const n = countLines(text)
+    for (let k = 1; k <= n; k++) ruleLines.push(line + k)
+    line += n
+    parts.push('COMMIT\n')
+    line++
+  }
+  if (f.filterText !== '') {
+    parts.push(d.filterHead)
+    line += 1 + d.filter.length
+    rulesOf(f.filterText)
+  }
+  if (f.natText !== '' || f.natChains.length > 0) {
+    parts.push('*nat\n')
+    line++
+    for (const c of d.nat) parts.push(declLine(c))
+    line += d.nat.length
+    const own = new Set<string>()
+    for (const c of f.natChains) {
+      if (d.natSet.has(c) || own.has(c)) continue
+      own.add(c)
+      parts.push(declLine(c))
+      line++
     }
-    lines.push('COMMIT')
+    rulesOf(f.natText)
   }
-  if (f.filterText !== '') add('filter', d.filter, f.filterText)
-  if (f.natText !== '' || f.natChains.length > 0) add('nat', f.natChains.length === 0 ? d.nat : new Set([...d.nat, ...f.natChains]), f.natText)
-  const out = new Map<string, Rule[]>()
-  if (lines.length > 0) {
-    const parsed = parseRuleset(lines.join('\n') + '\n')
+  const out: FragChain[] = []
+  if (parts.length > 0) {
+    const parsed = parseRuleset(parts.join(''))
     const records = f.rules
-    const prov = new Map<number, RuleProvenance>()
-    for (let i = 0; i < ruleLines.length; i++) prov.set(ruleLines[i], records[i].prov)
-    attach(parsed, prov)
-    for (const [tn, t] of parsed.tables) for (const c of t.chains.values()) if (c.rules.length > 0) out.set(`${tn}/${c.name}`, c.rules)
+    const prov: Array<RuleProvenance | undefined> = new Array(line + 1)
+    for (let i = 0; i < ruleLines.length; i++) prov[ruleLines[i]] = records[i].prov
+    for (const [tn, t] of parsed.tables) {
+      for (const c of t.chains.values()) {
+        if (c.rules.length === 0) continue
+        for (const r of c.rules) {
+          const l = r.pos?.line
+          const p = l != null ? prov[l] : undefined
+          if (p != null) r.provenance = p
+        }
+        out.push({ table: tn, chain: c.name, owned: tn === 'nat' && f.natChains.includes(c.name), rules: c.rules })
+      }
+    }
   }
-  fragMemo.set(f, { decl: d.key, rules: out })
+  fragMemo.set(f, { decl: d.key, chains: out })
   return out
 }
 
@@ -140,16 +186,21 @@ export function nodeRuleset (nr: NodeRules): Ruleset {
     tables.set(t, { name: t, chains })
   }
   const d = nodeDecl(nr)
+  const nat = tables.get('nat')
   for (const f of nr.fragments) {
     const parsed = parseFragment(d, f)
-    const nat = tables.get('nat')
-    if (nat != null) for (const c of f.natChains) if (!nat.chains.has(c)) nat.chains.set(c, { name: c, builtin: false, policy: null, rules: parsed.get(`nat/${c}`) ?? [] })
-    for (const [key, rules] of parsed) {
-      const [t, c] = key.split('/') as [TableName, string]
-      const owned = t === 'nat' && f.natChains.includes(c)
-      if (owned) continue
-      const ch = tables.get(t)?.chains.get(c)
-      if (ch != null) for (const r of rules) ch.rules.push(r)
+    if (nat != null) {
+      for (const c of f.natChains) {
+        if (nat.chains.has(c)) continue
+        let rules: Rule[] = []
+        for (const e of parsed) if (e.table === 'nat' && e.chain === c) { rules = e.rules; break }
+        nat.chains.set(c, { name: c, builtin: false, policy: null, rules })
+      }
+    }
+    for (const e of parsed) {
+      if (e.owned) continue
+      const ch = tables.get(e.table)?.chains.get(e.chain)
+      if (ch != null) for (const r of e.rules) ch.rules.push(r)
     }
   }
   for (const [key, rules] of tail) {

@@ -9,7 +9,7 @@
  *   (plus comments) get a hash index so KUBE-SERVICES-style chains are dispatched in O(1) while rule
  *   numbers, counters and traces stay exactly those of a linear scan.
  */
-import type { Chain, HookName, Match, Rule, Ruleset, TableName, Target } from '../model.ts'
+import type { Chain, HookName, Match, Rule, Ruleset, Table, TableName, Target } from '../model.ts'
 import { renderRule } from '../render/rule.ts'
 
 export interface PRule {
@@ -149,63 +149,12 @@ export function prepareRuleset (ruleset: Ruleset, opts: PrepareOptions = {}): Pr
     tables.set(tname, pt)
     const td: TableData = { chains: pt.chains, handleBase: table.chains.size, ids }
     // handles: chains take 1..C in table order, rules follow in restore (line) order
-    let maxLine = 0
-    let allLines = true
-    let offset = 0
-    for (const c of table.chains.values()) {
-      if (!c.builtin) userChainCount++
-      const nftHooked = !(c.builtin && c.declared === false && c.rules.length === 0 && c.policy !== 'DROP')
-      const pc: PChain = { name: c.name, table: tname, builtin: c.builtin, policy: c.policy, count: c.rules.length, endId: ids.next++, nftHooked, offset, runOf: undefined, source: c, t: td }
-      pt.chains.set(c.name, pc)
-      offset += c.rules.length
-      ruleCount += c.rules.length
-      for (const r of c.rules) {
-        const l = r.pos?.line
-        if (l === undefined) allLines = false
-        else if (l > maxLine) maxLine = l
-        if (r.target !== null && r.target.kind === 'TRACE') hasTraceTarget = true
-      }
-    }
-    if (allLines) {
-      const rank = new Int32Array(maxLine + 2)
-      for (const c of table.chains.values()) for (const r of c.rules) rank[r.pos!.line] = 1
-      let acc = 0
-      for (let l = 0; l < rank.length; l++) { if (rank[l] !== 0) rank[l] = ++acc }
-      td.rank = rank
-    }
-    // index runs of `[-d A/32] -p P --dport N` rules
-    for (const pc of pt.chains.values()) {
-      const rules = pc.source.rules
-      let i = 0
-      while (i < rules.length) {
-        const k0 = indexKeyOf(rules[i])
-        if (k0 === null) { i++; continue }
-        const keys = [k0]
-        let j = i + 1
-        for (; j < rules.length; j++) {
-          const kj = indexKeyOf(rules[j])
-          if (kj === null) break
-          keys.push(kj)
-        }
-        if (j - i >= minRun) {
-          const run: IndexRun = { start: i, end: j, byKey: new Map(), anyDst: false }
-          if (pc.runOf === undefined) pc.runOf = new Array(rules.length)
-          for (let k = i; k < j; k++) {
-            const key = keys[k - i]
-            if (key.dst === null) run.anyDst = true
-            const dk = key.dst === null ? -1 : key.dst
-            let inner = run.byKey.get(dk)
-            if (inner === undefined) { inner = new Map(); run.byKey.set(dk, inner) }
-            const pk = (key.proto << 16) | key.port
-            const list = inner.get(pk)
-            if (list === undefined) inner.set(pk, [k]); else list.push(k)
-            pc.runOf[k] = run
-          }
-          indexedRuns++
-        }
-        i = j
-      }
-    }
+    const sum = prepareChains(tname, table, pt, td)
+    userChainCount += sum.userChains
+    ruleCount += sum.rules
+    if (sum.trace) hasTraceTarget = true
+    if (sum.allLines) td.rank = rankLines(table, sum.maxLine)
+    indexedRuns += indexRuns(pt, minRun)
   }
   return {
     id: ++preparedSeq,
@@ -217,6 +166,86 @@ export function prepareRuleset (ruleset: Ruleset, opts: PrepareOptions = {}): Pr
     hasTraceTarget,
     renderRule: opts.renderRule ?? renderRule
   }
+}
+
+/** The prepared chains of a table (rules come later, see rulesOf), and what prepareRuleset counts. */
+function prepareChains (tname: TableName, table: Table, pt: PTable, td: TableData): { userChains: number, rules: number, trace: boolean, maxLine: number, allLines: boolean } {
+  const ids = td.ids
+  let maxLine = 0
+  let allLines = true
+  let offset = 0
+  let userChains = 0
+  let trace = false
+  for (const c of table.chains.values()) {
+    if (!c.builtin) userChains++
+    const nftHooked = !(c.builtin && c.declared === false && c.rules.length === 0 && c.policy !== 'DROP')
+    const pc: PChain = { name: c.name, table: tname, builtin: c.builtin, policy: c.policy, count: c.rules.length, endId: ids.next++, nftHooked, offset, runOf: undefined, source: c, t: td }
+    pt.chains.set(c.name, pc)
+    const rules = c.rules
+    offset += rules.length
+    for (let k = 0; k < rules.length; k++) {
+      const r = rules[k]
+      const l = r.pos?.line
+      if (l === undefined) allLines = false
+      else if (l > maxLine) maxLine = l
+      if (r.target !== null && r.target.kind === 'TRACE') trace = true
+    }
+  }
+  return { userChains, rules: offset, trace, maxLine, allLines }
+}
+
+/**
+ * Rank of each rule line in restore order (`rank[line]`, 1-based), when every rule has a line.
+ * (The loops of prepareRuleset live in small functions of their own: they run once per table, and
+ * V8 optimises a small function's loop much sooner than one inside a big function.)
+ */
+function rankLines (table: Table, maxLine: number): Int32Array {
+  const rank = new Int32Array(maxLine + 2)
+  for (const c of table.chains.values()) {
+    const rules = c.rules
+    for (let k = 0; k < rules.length; k++) rank[rules[k].pos!.line] = 1
+  }
+  let acc = 0
+  for (let l = 0; l < rank.length; l++) { if (rank[l] !== 0) rank[l] = ++acc }
+  return rank
+}
+
+/** Index runs of `[-d A/32] -p P --dport N` rules in every chain of `pt`; returns how many. */
+function indexRuns (pt: PTable, minRun: number): number {
+  let indexedRuns = 0
+  for (const pc of pt.chains.values()) {
+    const rules = pc.source.rules
+    let i = 0
+    while (i < rules.length) {
+      const k0 = indexKeyOf(rules[i])
+      if (k0 === null) { i++; continue }
+      const keys = [k0]
+      let j = i + 1
+      for (; j < rules.length; j++) {
+        const kj = indexKeyOf(rules[j])
+        if (kj === null) break
+        keys.push(kj)
+      }
+      if (j - i >= minRun) {
+        const run: IndexRun = { start: i, end: j, byKey: new Map(), anyDst: false }
+        if (pc.runOf === undefined) pc.runOf = new Array(rules.length)
+        for (let k = i; k < j; k++) {
+          const key = keys[k - i]
+          if (key.dst === null) run.anyDst = true
+          const dk = key.dst === null ? -1 : key.dst
+          let inner = run.byKey.get(dk)
+          if (inner === undefined) { inner = new Map(); run.byKey.set(dk, inner) }
+          const pk = (key.proto << 16) | key.port
+          const list = inner.get(pk)
+          if (list === undefined) inner.set(pk, [k]); else list.push(k)
+          pc.runOf[k] = run
+        }
+        indexedRuns++
+      }
+      i = j
+    }
+  }
+  return indexedRuns
 }
 
 /** The prepared rules of a chain (built on first use: ids, handles, quirk kinds, jump targets). */

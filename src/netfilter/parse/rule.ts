@@ -110,18 +110,19 @@ export function parseCommandLine (tokens: string[], columns: number[], ctx: Line
  * store of a new token or object.
  */
 export class CommandParser {
-  private readonly share: SharedValues | null
+  /** the value sharing of this parse (null for small texts); the fast path (fast.ts) uses it too */
+  readonly shared: SharedValues | null
   /**
    * `textLength`: size of the whole text. Sharing pays off on large texts (whole node rulesets); a
    * small one (e.g. one Service's rules, parsed thousands of times) has little to share.
    */
   constructor (private readonly ctx: LineContext, textLength: number) {
-    this.share = textLength >= 16384 ? new SharedValues(textLength) : null
+    this.shared = textLength >= 16384 ? new SharedValues(textLength) : null
   }
 
   /** Parse the first `n` tokens (`ctx.line` and `ctx.table` set by the caller). */
   parse (tokens: string[], columns: number[], n: number, counters?: Counters): ParsedCommand | null {
-    return new LineParser(tokens, columns, n, this.ctx, this.share, counters).run()
+    return new LineParser(tokens, columns, n, this.ctx, this.shared, counters).run()
   }
 }
 

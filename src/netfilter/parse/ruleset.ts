@@ -11,6 +11,8 @@ import { renderRule } from '../render/rule.ts'
 import { CommandParser, isTargetName, type LineContext, type ParsedCommand } from './rule.ts'
 import { LineScanner } from './scan.ts'
 import { sameChars } from './share.ts'
+import { FastLineParser } from './fast.ts'
+import { ChainIndex } from './chain-index.ts'
 
 export interface ParseOptions {
   /**
@@ -74,12 +76,20 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
   if (opts.base !== undefined) for (const [n, t] of opts.base.tables) tables.set(n, t)
   let cur: Table | null = null
   let blockHasJumps = false
+  /**
+   * Some jump of the block was not seen to reach a user chain when it was read, or the block
+   * changed chains with a command, or it started from a base table: COMMIT checks every jump.
+   */
+  let checkAllJumps = false
   let deferred: NetfilterError | null = null
   /** batch operation per line (APPEND/INSERT/REPLACE) for the kernel's error wording */
   const ruleOps = new Map<number, string>()
   const ctx: LineContext = { table: 'filter', line: 0, lenient: opts.lenient, counters: opts.counters }
   const scanner = new LineScanner(text)
   const parser = new CommandParser(ctx, text.length)
+  /** the current table's chains by name in the text (a cache of `cur.chains`, see chain-index.ts) */
+  const index = new ChainIndex(text.length >> 8)
+  const fast = new FastLineParser(text, parser.shared, index)
   /**
    * The chain of the previous `-A` line and its rules not yet appended (`pending[0, np)`): rules of a
    * chain usually come in a row, and an empty chain then gets an array of exactly the right size
@@ -120,8 +130,11 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
         const name = tokens[0] ?? ''
         if (!TABLES.has(name as TableName)) fail('E_UNKNOWN_TABLE', `table name '${name}' invalid`, lineNo, 2, name)
         const existing = tables.get(name as TableName)
-        if (opts.noflush === true && existing !== undefined) cur = copyTable(existing)
-        else {
+        checkAllJumps = false
+        if (opts.noflush === true && existing !== undefined) {
+          cur = copyTable(existing)
+          checkAllJumps = true
+        } else {
           // A fresh table's built-in chains exist for iptables-save, but iptables-nft only hooks those
           // that get declared, a rule or a policy (seen on the real kernel): mark them undeclared.
           cur = emptyTable(name as TableName)
@@ -129,6 +142,7 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
         }
         blockHasJumps = false
         blockLines = 0
+        index.clear()
         continue
       }
       if (/^\s*$/.test(line)) continue
@@ -138,7 +152,7 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
       flush()
       lastChain = undefined
       if (blockHasJumps && deferred === null) {
-        checkJumps(cur, text, opts.lenient === true)
+        if (checkAllJumps) checkJumps(cur, text, opts.lenient === true)
         try {
           checkGraph(cur, ruleOps)
         } catch (e) {
@@ -154,7 +168,7 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
     if (c0 === 58 /* : */) {
       flush()
       lastChain = undefined
-      chainLine(cur, text, ls, end, lineNo, opts)
+      index.set(chainLine(cur, text, ls, end, lineNo, opts))
       continue
     }
     let start = ls
@@ -165,6 +179,25 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
       if (ct === null || !validCounterText(ct)) fail('E_PARSE', 'Bad rule counters', lineNo, 1)
       if (opts.counters === true) counters = parseCounterText(ct)!
       start = close + 1
+    }
+    // most lines are plain `-A` rules: the fast path reads them without tokens (null: it did not)
+    const rule = fast.read(ls, start, end, lineNo, cur.name, counters)
+    if (rule !== null) {
+      if (deferred !== null) continue
+      const cs = fast.chainStart
+      const ce = fast.chainEnd
+      if (lastChain === undefined || !textIs(text, cs, ce, lastChain.name)) {
+        flush()
+        let c = index.get(text, cs, ce)
+        if (c === undefined) index.set(c = getChain(cur, text.slice(cs, ce), lineNo, fast.column))
+        lastChain = c
+      }
+      pending[np++] = rule
+      if (fast.jumps) {
+        blockHasJumps = true
+        if (!fast.checked) checkAllJumps = true
+      }
+      continue
     }
     const n = scanner.scan(ls, start, end, lineNo)
     if (n === 0) continue
@@ -184,9 +217,15 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
       } else {
         flush()
         lastChain = undefined
+        // commands may replace or remove chain objects
+        index.clear()
+        checkAllJumps = true
         applyCommand(cur, cmd, lineNo)
       }
-      if (cmd.jumps) blockHasJumps = true
+      if (cmd.jumps) {
+        blockHasJumps = true
+        if (cmd.op !== 'A' || !jumpsToUserChains(cur, cmd.rules)) checkAllJumps = true
+      }
       if (cmd.op === 'I' || cmd.op === 'R') ruleOps.set(lineNo, cmd.op === 'I' ? 'INSERT' : 'REPLACE')
     } catch (e) {
       if (!(e instanceof NetfilterError) || e.code !== 'E_RULE') throw e
@@ -198,6 +237,24 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
   }
   if (deferred !== null) throw deferred
   return { tables }
+}
+
+/** Do all jumps/gotos of `rules` name a user chain of `t` (now)? */
+function jumpsToUserChains (t: Table, rules: Rule[]): boolean {
+  for (const r of rules) {
+    const tg = r.target
+    if (tg === null || (tg.kind !== 'jump' && tg.kind !== 'goto')) continue
+    const to = t.chains.get(tg.chain)
+    if (to === undefined || to.builtin) return false
+  }
+  return true
+}
+
+/** Is `text[a, b)` the string `s`. */
+function textIs (text: string, a: number, b: number, s: string): boolean {
+  if (b - a !== s.length) return false
+  for (let k = s.length - 1; k >= 0; k--) if (text.charCodeAt(a + k) !== s.charCodeAt(k)) return false
+  return true
 }
 
 /** At COMMIT (like iptables-nft): every jump/goto must name a user chain of the table. */
@@ -241,83 +298,149 @@ const FORBIDDEN_HOOKS = new Map<string, number>(Object.entries(TARGET_HOOKS).map
   return [kind, bad]
 }))
 
-interface GraphNode {
-  chain: Chain
-  /** 1 = on the DFS path, 2 = done */
-  state: number
-  /** existing jump/goto targets of counted rules, in rule order */
-  kids: GraphNode[]
-  /** OR of the forbidden hook bits of the counted rules' targets */
-  restrict: number
-  height: number
-  mask: number
-}
-
 /**
  * Validate the chain graph the way nf_tables does from every base chain, using only rules from
  * lines ≤ `upTo` (rules without a line always count): jump/goto cycles and nesting deeper than 16
  * ("Too many links"), and hook-restricted targets reached from a wrong hook ("Invalid argument").
- * Linear: one iterative DFS (cycles + post-order), heights bottom-up, hook masks top-down.
+ * Linear: one iterative DFS (cycles + post-order), heights bottom-up, hook masks top-down. Nodes are
+ * numbered in discovery order and kept in typed arrays (a table may have tens of thousands of chains).
  */
+/**
+ * Scratch arrays for graphProblem, kept between calls (it runs at every COMMIT, and again while
+ * bisecting): grown when a table needs more, never shrunk.
+ */
+let scratchSize = 0
+let stateA = new Uint8Array(0)
+let restrictA = new Int32Array(0)
+let heightA = new Int32Array(0)
+let maskA = new Int32Array(0)
+let nextRuleA = new Int32Array(0)
+let headA = new Int32Array(0)
+let tailA = new Int32Array(0)
+let postA = new Int32Array(0)
+let stackA = new Int32Array(0)
+let edgeToA = new Int32Array(256)
+let edgeNextA = new Int32Array(256)
+
+function graphScratch (size: number): void {
+  if (size > scratchSize) {
+    scratchSize = Math.max(size, scratchSize * 2, 64)
+    stateA = new Uint8Array(scratchSize)
+    restrictA = new Int32Array(scratchSize)
+    heightA = new Int32Array(scratchSize)
+    maskA = new Int32Array(scratchSize)
+    nextRuleA = new Int32Array(scratchSize)
+    headA = new Int32Array(scratchSize)
+    tailA = new Int32Array(scratchSize)
+    postA = new Int32Array(scratchSize)
+    stackA = new Int32Array(scratchSize)
+  }
+  stateA.fill(0, 0, size)
+  restrictA.fill(0, 0, size)
+  heightA.fill(0, 0, size)
+  maskA.fill(0, 0, size)
+  nextRuleA.fill(0, 0, size)
+  headA.fill(-1, 0, size)
+  tailA.fill(-1, 0, size)
+}
+
 function graphProblem (t: Table, upTo: number): GraphProblem | null {
-  // keyed by chain object: identity lookups, no string hashing or comparing
-  const nodes = new Map<Chain, GraphNode>()
-  const post: GraphNode[] = []
-  const stack: GraphNode[] = []
-  const nexts: number[] = []
+  const size = t.chains.size
+  graphScratch(size)
+  // node number + 1 per chain object (identity lookups, no string hashing or comparing)
+  const ids = new Map<Chain, number>()
+  const chainOf: Chain[] = []
+  /** 1 = on the DFS path, 2 = done */
+  const state = stateA
+  /** OR of the forbidden hook bits of the counted rules' targets */
+  const restrict = restrictA
+  const height = heightA
+  const mask = maskA
+  /** per node, the next rule to look at */
+  const nextRule = nextRuleA
+  // jump edges as a linked list per node, in rule order (edge e: to[e], then next[e])
+  let edgeTo = edgeToA
+  let edgeNext = edgeNextA
+  let edges = 0
+  const head = headA
+  const tail = tailA
+  const post = postA
+  let np = 0
+  const stack = stackA
+  let sp = 0
+  let n = 0
+  // the roots are the built-in chains, which come first in a table: stop looking once all were seen
+  let roots = BUILTIN_CHAINS[t.name].length
   for (const root of t.chains.values()) {
-    if (!root.builtin || nodes.has(root)) continue
-    const rn: GraphNode = { chain: root, state: 1, kids: [], restrict: 0, height: 0, mask: 0 }
-    nodes.set(root, rn)
-    stack.push(rn)
-    nexts.push(0)
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1]
-      const rules = top.chain.rules
-      const k = nexts[nexts.length - 1]
+    if (roots === 0) break
+    if (!root.builtin) continue
+    roots--
+    if (ids.has(root)) continue
+    ids.set(root, ++n)
+    chainOf.push(root)
+    state[n - 1] = 1
+    stack[sp++] = n - 1
+    while (sp > 0) {
+      const top = stack[sp - 1]
+      const rules = chainOf[top].rules
+      const k = nextRule[top]
       if (k >= rules.length) {
-        top.state = 2
-        post.push(top)
-        stack.pop()
-        nexts.pop()
+        state[top] = 2
+        post[np++] = top
+        sp--
         continue
       }
-      nexts[nexts.length - 1] = k + 1
+      nextRule[top] = k + 1
       const r = rules[k]
       if (r.pos !== undefined && r.pos.line > upTo) continue
       const tg = r.target
       if (tg === null) continue
       if (tg.kind !== 'jump' && tg.kind !== 'goto') {
         const bad = FORBIDDEN_HOOKS.get(tg.kind)
-        if (bad !== undefined) top.restrict |= bad
+        if (bad !== undefined) restrict[top] |= bad
         continue
       }
       const next = t.chains.get(tg.chain)
       if (next === undefined) continue
-      let nn = nodes.get(next)
-      if (nn !== undefined && nn.state === 1) return { errno: 'Too many links' }
-      if (nn === undefined) {
-        nn = { chain: next, state: 1, kids: [], restrict: 0, height: 0, mask: 0 }
-        nodes.set(next, nn)
-        stack.push(nn)
-        nexts.push(0)
+      let id = ids.get(next)
+      if (id !== undefined && state[id - 1] === 1) return { errno: 'Too many links' }
+      if (id === undefined) {
+        ids.set(next, id = ++n)
+        chainOf.push(next)
+        state[id - 1] = 1
+        stack[sp++] = id - 1
       }
-      top.kids.push(nn)
+      if (edges === edgeTo.length) {
+        const to2 = new Int32Array(edges * 2)
+        to2.set(edgeTo)
+        edgeTo = edgeToA = to2
+        const next2 = new Int32Array(edges * 2)
+        next2.set(edgeNext)
+        edgeNext = edgeNextA = next2
+      }
+      edgeTo[edges] = id - 1
+      edgeNext[edges] = -1
+      if (tail[top] < 0) head[top] = edges
+      else edgeNext[tail[top]] = edges
+      tail[top] = edges
+      edges++
     }
   }
   // heights (longest jump path below a chain), children first
-  for (const n of post) {
+  for (let q = 0; q < np; q++) {
+    const v = post[q]
     let h = 0
-    for (const kid of n.kids) if (kid.height + 1 > h) h = kid.height + 1
-    n.height = h
-    if (n.chain.builtin && h >= MAX_JUMP_DEPTH) return { errno: 'Too many links' }
+    for (let e = head[v]; e >= 0; e = edgeNext[e]) if (height[edgeTo[e]] + 1 > h) h = height[edgeTo[e]] + 1
+    height[v] = h
+    if (chainOf[v].builtin && h >= MAX_JUMP_DEPTH) return { errno: 'Too many links' }
   }
   // hooks reaching each chain, parents first
-  for (let k = post.length - 1; k >= 0; k--) {
-    const n = post[k]
-    const m = n.chain.builtin ? (HOOK_BITS[n.chain.name] ?? 0) : n.mask
-    if (!n.chain.builtin && (m & n.restrict) !== 0) return { errno: 'Invalid argument' }
-    for (const kid of n.kids) kid.mask |= m
+  for (let q = np - 1; q >= 0; q--) {
+    const v = post[q]
+    const c = chainOf[v]
+    const m = c.builtin ? (HOOK_BITS[c.name] ?? 0) : mask[v]
+    if (!c.builtin && (m & restrict[v]) !== 0) return { errno: 'Invalid argument' }
+    for (let e = head[v]; e >= 0; e = edgeNext[e]) mask[edgeTo[e]] |= m
   }
   return null
 }
@@ -368,7 +491,7 @@ function validateNewChain (name: string, lineNo: number, column: number): void {
 }
 
 /** A `:NAME POLICY [counters]` line, `text[ls, end)`. */
-function chainLine (t: Table, text: string, ls: number, end: number, lineNo: number, opts: ParseOptions): void {
+function chainLine (t: Table, text: string, ls: number, end: number, lineNo: number, opts: ParseOptions): Chain {
   // split on blanks like strtok(" \t\n"); only the first three words matter
   let name = ''
   let policy: string | undefined
@@ -402,19 +525,21 @@ function chainLine (t: Table, text: string, ls: number, end: number, lineNo: num
     if (policy !== '-') c.policy = policy
     if (counters !== undefined) c.counters = counters
     t.chains.set(name, c)
-    return
+    return c
   }
   if ((BUILTIN_CHAINS as Record<string, string[]>)[t.name].includes(name)) {
     fail('E_CHAIN', `chain '${name}' is not a built-in chain of table '${t.name}'`, lineNo, 2, name)
   }
   if (existing !== undefined) {
-    t.chains.set(name, { ...existing, rules: [], counters })
-    return
+    const c: Chain = { ...existing, rules: [], counters }
+    t.chains.set(name, c)
+    return c
   }
   validateNewChain(name, lineNo, 2)
   const c: Chain = { name, builtin: false, policy: null, rules: [] }
   if (counters !== undefined) c.counters = counters
   t.chains.set(name, c)
+  return c
 }
 
 /** Built-in chain names that exist in some table but not this one (e.g. PREROUTING in filter). */

@@ -60,6 +60,28 @@ function wordHash (s: string): number {
   return mix(h)
 }
 
+/** `wordHash` of `text[a, b)` without making the string. */
+function regionHash (text: string, a: number, b: number): number {
+  const n = b - a
+  if (n === 0) return 0
+  const q = n >> 2
+  let h = n
+  h = Math.imul(h, 31) + text.charCodeAt(a) | 0
+  h = Math.imul(h, 31) + text.charCodeAt(a + q) | 0
+  h = Math.imul(h, 31) + text.charCodeAt(a + 2 * q) | 0
+  h = Math.imul(h, 31) + text.charCodeAt(a + 3 * q) | 0
+  for (let k = n > 4 ? b - 4 : a; k < b; k++) h = Math.imul(h, 31) + text.charCodeAt(k) | 0
+  return mix(h)
+}
+
+/** Is `text[a, b)` the string `s` (compared from the end). */
+export function sameRegion (s: string, text: string, a: number, b: number): boolean {
+  const n = s.length
+  if (n !== b - a) return false
+  for (let k = n - 1; k >= 0; k--) if (s.charCodeAt(k) !== text.charCodeAt(a + k)) return false
+  return true
+}
+
 const PORT_KIND: Record<string, number> = { tcp: 1, udp: 2, sctp: 3 }
 
 export class SharedValues {
@@ -86,6 +108,9 @@ export class SharedValues {
 
   /** `textLength`: size of the parsed text (small texts, e.g. one Service's rules, get small tables) */
   constructor (textLength: number) {
+    // both counters change all the time: make V8 see them change before it optimises on them
+    this.lastId = this.nextId++
+    this.lastId = 0
     let bits = 4
     while (bits < 10 && (1 << bits) * 128 < textLength) bits++
     const n = 1 << bits
@@ -158,6 +183,20 @@ export class SharedValues {
     return m
   }
 
+  /** `match({ kind: 'comment', comment: text[a, b) })`, without making the string on a hit. */
+  commentAt (text: string, a: number, b: number): Match {
+    const k = regionHash(text, a, b) >>> this.shift
+    const hit = this.comments[k]
+    if (hit !== undefined && sameRegion(hit.comment, text, a, b)) {
+      this.lastId = this.commentIds[k]
+      return hit
+    }
+    const s: Extract<Match, { kind: 'comment' }> = { kind: 'comment', comment: text.slice(a, b) }
+    this.comments[k] = s
+    this.lastId = this.commentIds[k] = this.nextId++
+    return s
+  }
+
   /**
    * The rule's match list: the first `n` entries of `list` (which the caller may reuse). `hash`: a
    * hash of the elements' ids, or -1 when some element is not shared (then it is an exact-size copy).
@@ -183,6 +222,16 @@ export class SharedValues {
     const hit = this.jumps[k]
     if (hit !== undefined && (hit.kind === 'goto') === isGoto && sameChars(hit.chain, chain)) return hit
     const s: Extract<Target, { kind: 'jump' | 'goto' }> = isGoto ? { kind: 'goto', chain } : { kind: 'jump', chain }
+    this.jumps[k] = s
+    return s
+  }
+
+  /** `jump(text[a, b), false)`, without making the string on a hit. */
+  jumpAt (text: string, a: number, b: number): Target {
+    const k = regionHash(text, a, b) >>> this.shift
+    const hit = this.jumps[k]
+    if (hit !== undefined && hit.kind === 'jump' && sameRegion(hit.chain, text, a, b)) return hit
+    const s: Extract<Target, { kind: 'jump' }> = { kind: 'jump', chain: text.slice(a, b) }
     this.jumps[k] = s
     return s
   }

@@ -1,0 +1,343 @@
+// The `-A` fast path (src/netfilter/parse/fast.ts) must build exactly what the general parser builds:
+// every ruleset parsed with and without it gives deep-equal results with the same key order, and
+// every failing text the same error (code, message, line, column, token).
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseRuleset, NetfilterError, type ParseOptions } from '../../src/netfilter/index.ts'
+import { FastLineParser, fastPathEnabled, setFastPath } from '../../src/netfilter/parse/fast.ts'
+import { ChainIndex } from '../../src/netfilter/parse/chain-index.ts'
+import { TARGETS } from '../../src/netfilter/parse/registry.ts'
+import { buildKubeRuleset } from '../../bench/lib/kube-ruleset.ts'
+import { domainCluster, generateInput } from '../../bench/lib/cluster.ts'
+import { KubeProxyRulesCache, nodeDocument } from '../../src/cluster/kubeproxy/index.ts'
+
+const SHARED = '/work/shared/conformance'
+
+/** Maps as entry lists, bigints as strings: JSON that shows key order too. */
+function json (v: unknown): string {
+  return JSON.stringify(v, (_k, x) => x instanceof Map ? [...x.entries()] : typeof x === 'bigint' ? `${x}n` : x)
+}
+
+function parseWith (on: boolean, text: string, opts?: ParseOptions): { rs?: unknown, err?: unknown } {
+  const was = fastPathEnabled()
+  setFastPath(on)
+  try {
+    return { rs: parseRuleset(text, opts) }
+  } catch (e) {
+    if (!(e instanceof NetfilterError)) throw e
+    return { err: { code: e.code, message: e.message, line: e.line, column: e.column, token: e.token } }
+  } finally {
+    setFastPath(was)
+  }
+}
+
+/** Parses `text` both ways and checks they agree; returns whether it parsed. */
+function same (text: string, opts?: ParseOptions, label = ''): boolean {
+  const a = parseWith(true, text, opts)
+  const b = parseWith(false, text, opts)
+  if (b.err !== undefined || a.err !== undefined) {
+    assert.deepStrictEqual(a.err, b.err, `errors differ ${label}\n${text.slice(0, 2000)}`)
+    return false
+  }
+  assert.deepStrictEqual(a.rs, b.rs, `rulesets differ ${label}`)
+  assert.equal(json(a.rs), json(b.rs), `key order differs ${label}`)
+  return true
+}
+
+function files (dir: string, ok: (name: string) => boolean): string[] {
+  try {
+    return readdirSync(dir).filter(ok).map(n => join(dir, n))
+  } catch {
+    return []
+  }
+}
+
+test('golden rulesets parse the same with and without the fast path', () => {
+  const paths = [
+    ...files(join(SHARED, 'kube-proxy'), n => n.endsWith('.txt')),
+    ...files(join(SHARED, 'kernel-traces'), n => n.endsWith('.rules') || n.startsWith('rules')),
+    ...files(new URL('./fixtures', import.meta.url).pathname, n => n.endsWith('.out'))
+  ]
+  let parsed = 0
+  for (const p of paths) {
+    const text = readFileSync(p, 'utf8')
+    for (const opts of [{}, { lenient: true }, { counters: true }]) if (same(text, opts, p)) parsed++
+  }
+  for (const name of ['random-rulesets.kernel.json', 'syntax-variety.kernel.json']) {
+    const cases = JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as Array<{ input: string }>
+    for (const [k, c] of cases.entries()) same(c.input, {}, `${name}[${k}]`)
+  }
+  assert.ok(parsed > 0)
+})
+
+test('generated kube-proxy rulesets parse the same with and without the fast path', () => {
+  // the bench's synthetic save text (large: value sharing on) and a part of it (small: off)
+  const big = buildKubeRuleset(300, 5)
+  assert.ok(same(big, {}, 'bench ruleset'))
+  const lines = big.split('\n')
+  const small = [...lines.slice(0, 60), ...lines.filter(l => l.startsWith('-A')).slice(300, 340), 'COMMIT', ''].join('\n')
+  same(small, { lenient: true }, 'small bench ruleset')
+  // the generator's own restore text
+  const cluster = domainCluster({ services: 120, endpoints: 3, podsPerNode: 60, nodePortEvery: 7 })
+  const nr = new KubeProxyRulesCache().render({ ...generateInput(cluster), options: { nfacct: false } }, 1)
+  assert.ok(same(nodeDocument(nr).text, {}, 'generator document'))
+})
+
+/** Lines near the fast path's grammar, each put in a nat and a filter table, small and large. */
+const VARIANTS = [
+  '-A KUBE-SEP-A -s 10.1.2.3/32 -m comment --comment "ns/svc:http" -j KUBE-MARK-MASQ',
+  '-A KUBE-SEP-A -s 10.1.2.3 -j KUBE-MARK-MASQ',
+  '-A KUBE-SEP-A -p tcp -m comment --comment "ns/svc:http" -m tcp -j DNAT --to-destination 10.1.2.3:8080',
+  '-A KUBE-SEP-A -m tcp -p tcp -j DNAT --to-destination 10.1.2.3:8080',
+  '-A KUBE-SEP-A -m udp -p udp -j DNAT --to-destination 10.1.2.3:53',
+  '-A KUBE-SEP-A -p tcp -j DNAT --to-destination 10.1.2.3:8080 --random --persistent',
+  '-A KUBE-SEP-A -p tcp -j DNAT --to-destination 10.1.2.3:8080 --random --random',
+  '-A KUBE-SEP-A -p tcp -j DNAT --to-destination=10.1.2.3:8080',
+  '-A KUBE-SEP-A -p tcp -j DNAT --to-dest 10.1.2.3:8080',
+  '-A KUBE-SEP-A -j DNAT --to-destination 10.1.2.3:8080',
+  '-A KUBE-SEP-A -p tcp -j DNAT --to-destination 10.1.2.3-10.1.2.9:80-90',
+  '-A KUBE-SEP-A -p tcp -j DNAT --to-destination 10.1.2.300:80',
+  '-A KUBE-SEP-A -p tcp -j DNAT --to-destination 10.1.2.3/32:80',
+  '-A KUBE-SEP-A -p tcp -j DNAT --to-destination 10.1.2.3:0',
+  '-A KUBE-SEP-A -p tcp -j DNAT --to-destination 10.1.2.3:080',
+  '-A KUBE-SEP-A -p tcp -j DNAT --to-destination 10.1.2.3:65536',
+  '-A KUBE-SEP-A -p tcp -j DNAT --to-destination 10.1.2.3:80:90',
+  '-A KUBE-SEP-A -p tcp -j DNAT --to-destination 10.1.2.3:',
+  '-A KUBE-SEP-A -p tcp -j DNAT --to-destination :80',
+  '-A KUBE-SEP-A -p tcp -j DNAT --to-destination 10.1.2.3',
+  '-A KUBE-SEP-A -p tcp -j DNAT --to-destination 10.01.2.3:80',
+  '-A KUBE-SEP-A -j DNAT --to-destination 10.1.2.3:80',
+  '-A KUBE-SEP-A -p udp -j DNAT --to-destination 10.1.2.3:80 --to-destination 10.1.2.4:80',
+  '-A KUBE-SEP-A -p udp -j DNAT --random --to-destination 10.1.2.3:80',
+  '-A INPUT -p udp -j DNAT --to-destination 10.1.2.3:80',
+  '-A POSTROUTING -p udp -j DNAT --to-destination 10.1.2.3:80',
+  '-A KUBE-SVC-A -m statistic --mode random --probability 0.33333333333 -j KUBE-SEP-A',
+  '-A KUBE-SVC-A -m statistic --mode random --probability 1e-1 -j KUBE-SEP-A',
+  '-A KUBE-SVC-A -m statistic --mode random --probability .5 -j KUBE-SEP-A',
+  '-A KUBE-SVC-A -m statistic --mode random --probability 0x1 -j KUBE-SEP-A',
+  '-A KUBE-SVC-A -m statistic --mode random --probability -0.5 -j KUBE-SEP-A',
+  '-A KUBE-SERVICES -p udp --sport 53 -j KUBE-SVC-A',
+  '-A KUBE-SEP-A -p tcp -j DNAT',
+  '-A KUBE-SEP-A --to-destination 10.1.2.3:8080 -p tcp -j DNAT',
+  '-A KUBE-SVC-A -m comment --comment "ns/svc:http -> 10.1.2.3:8080" -m statistic --mode random --probability 0.2000000000 -j KUBE-SEP-A',
+  '-A KUBE-SVC-A -m statistic --mode random --probability 0.2 -j KUBE-SEP-A',
+  '-A KUBE-SVC-A -m statistic --mode random --probability 1.5 -j KUBE-SEP-A',
+  '-A KUBE-SVC-A -m statistic --mode random ! --probability 0.5 -j KUBE-SEP-A',
+  '-A KUBE-SVC-A -m statistic --probability 0.5 --mode random -j KUBE-SEP-A',
+  '-A KUBE-SVC-A -m statistic --mode nth --every 2 --packet 0 -j KUBE-SEP-A',
+  '-A KUBE-SVC-A -m statistic --mode random --probability 0.5 -m statistic --mode random --probability 0.5 -j KUBE-SEP-A',
+  '-A KUBE-SERVICES -d 10.96.0.10/32 -p tcp -m comment --comment "ns/svc:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -m comment --comment "ns/svc:http cluster IP" -m tcp -p tcp -d 10.96.0.10 --dport 80 -j KUBE-SVC-A',
+  '-A KUBE-SVC-A -m comment --comment "ns/svc:http cluster IP" -m tcp -p tcp -d 10.96.0.10 --dport 80 ! -s 10.128.0.0/9 -j KUBE-MARK-MASQ',
+  '-A KUBE-SERVICES -p tcp --dport 80 -m comment --comment x -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -p tcp -m comment --comment x --dport 80 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -p udp --sport 53 --dport 53 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -p udp --dport 53 --sport 53 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -p udp ! --dport 53 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -p udp ! --dport 0 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -p udp --dport 0 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -p udp --dport 65535 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -p udp --dport 65536 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -p udp --dport 053 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -p udp --dport 0x35 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -p udp --dport domain -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -p udp --dport 0:65535 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -p udp ! --dport 0:1023 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -p udp --dport 53 --dport 54 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -p udp --dport 53 -m udp --sport 5 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -p tcp -m udp --dport 53 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -m tcp --dport 53 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES --dport 53 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -p tcp --dp 53 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -p tcp --destination-port 53 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -p tcp --dport=53 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -p TCP --dport 53 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES ! -p tcp -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -p tcp -p tcp -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -p sctp --dport 53 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -p tcp --syn -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -d 10.96.0.0/12 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -d 10.96.3.4/12 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -d 0.0.0.0/0 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES ! -d 0.0.0.0/0 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES ! -s 1.2.3.4/0 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -s 0.0.0.0 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES ! -s 0.0.0.0 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -d 10.96.0.010 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -d 10.96.0 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -d 10.96.0.1/033 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -d 10.96.0.1/33 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -d 10.96.0.1/ -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -d 10.96.0.1/255.255.0.0 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -d 10.96.0.256 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -d 10.96.0.1,10.96.0.2 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -d 10.96.0.1 -d 10.96.0.2 -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -d localhost -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -d -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -d',
+  '-A KUBE-SERVICES -j',
+  '-A KUBE-SERVICES -m',
+  '-A KUBE-SERVICES -m comment',
+  '-A KUBE-SERVICES -m comment --comment',
+  '-A KUBE-SERVICES -m comment --comment "" -j ACCEPT',
+  '-A KUBE-SERVICES -m comment --comment "a \\"b\\" c" -j ACCEPT',
+  '-A KUBE-SERVICES -m comment --comment "a"b -j ACCEPT',
+  '-A KUBE-SERVICES -m comment --comment a"b c" -j ACCEPT',
+  '-A KUBE-SERVICES -m comment --comment "unterminated -j ACCEPT',
+  `-A KUBE-SERVICES -m comment --comment "${'c'.repeat(255)}" -j ACCEPT`,
+  `-A KUBE-SERVICES -m comment --comment "${'c'.repeat(256)}" -j ACCEPT`,
+  `-A KUBE-SERVICES -m comment --comment "${'c'.repeat(1100)}" -j ACCEPT`,
+  '-A KUBE-SERVICES -m comment --comment a -m comment --comment b -j ACCEPT',
+  '-A KUBE-SERVICES -m comment --comment two words -j ACCEPT',
+  '-A KUBE-SERVICES -m comment --comment "a" --comment b -j ACCEPT',
+  '-A KUBE-SERVICES -m comment ! --comment a -j ACCEPT',
+  '-A KUBE-SERVICES ! -m comment --comment a -j ACCEPT',
+  '-A KUBE-SERVICES -j ACCEPT',
+  '-A KUBE-SERVICES -j DROP',
+  '-A KUBE-SERVICES -j RETURN',
+  '-A KUBE-SERVICES ! -j RETURN',
+  '-A KUBE-SERVICES -j RETURN !',
+  '-A KUBE-SERVICES ! ! -s 1.2.3.4 -j RETURN',
+  '-A KUBE-SERVICES -j RETURN -j ACCEPT',
+  '-A KUBE-SERVICES -j MARK --or-mark 0x4000',
+  '-A KUBE-SERVICES -j MARK --set-xmark 0x4000/0x4000',
+  '-A KUBE-SERVICES -j MARK --or-mark 0x4000 --and-mark 0x1',
+  '-A KUBE-SERVICES -j MARK',
+  '-A KUBE-SERVICES -j MASQUERADE --random-fully',
+  '-A POSTROUTING -j MASQUERADE --random-fully',
+  '-A POSTROUTING -p tcp -j MASQUERADE --to-ports 1000-2000',
+  '-A PREROUTING -p tcp -j REDIRECT --to-ports 1000',
+  '-A OUTPUT -p tcp -j DNAT --to-destination 10.1.2.3:8080',
+  '-A INPUT -p tcp -j DNAT --to-destination 10.1.2.3:8080',
+  '-A INPUT -j REJECT --reject-with tcp-reset',
+  '-A INPUT -j LOG --log-prefix "x: "',
+  '-A INPUT -j NFLOG',
+  '-A INPUT -j TRACE',
+  '-A INPUT -j KUBE-NOT-DECLARED',
+  '-A INPUT -j WAY-TOO-LONG-CHAIN-NAME-FOR-IPTABLES-X',
+  '-A INPUT -g KUBE-SERVICES',
+  '-A NO-SUCH-CHAIN -j ACCEPT',
+  '-A WAY-TOO-LONG-CHAIN-NAME-FOR-IPTABLES-X -j ACCEPT',
+  '-A "KUBE-SERVICES" -j ACCEPT',
+  '-A KUBE-SERVICES "-j" ACCEPT',
+  '-A',
+  '-A -j ACCEPT',
+  '-A KUBE-SERVICES -A KUBE-SERVICES -j ACCEPT',
+  '-I KUBE-SERVICES -j ACCEPT',
+  '-A KUBE-SERVICES -s 1.2.3.4 -A KUBE-SERVICES',
+  '-s 1.2.3.4 -A KUBE-SERVICES -j ACCEPT',
+  '  -A   KUBE-SERVICES\t-s 1.2.3.4  -j\tACCEPT  ',
+  '-A KUBE-SERVICES -i eth0 -j ACCEPT',
+  '-A KUBE-SERVICES -m conntrack --ctstate NEW -j ACCEPT',
+  '-A KUBE-SERVICES -m addrtype --dst-type LOCAL -j KUBE-SVC-A',
+  '-A KUBE-SERVICES -m nosuchmatch -j ACCEPT',
+  '-A KUBE-SERVICES -c 1 2 -j ACCEPT',
+  '-A KUBE-SERVICES -6 -j ACCEPT',
+  '-A KUBE-SERVICES -4 -j ACCEPT',
+  '-A KUBE-SERVICES -sd 1.2.3.4 -j ACCEPT',
+  '-A KUBE-SERVICES --source 1.2.3.4 -j ACCEPT',
+  '-A KUBE-SERVICES --jump ACCEPT',
+  '-A KUBE-SERVICES -j ACCEPT extra',
+  '-A KUBE-SERVICES -j ACCEPT --',
+  '[5:10] -A KUBE-SERVICES -s 1.2.3.4 -j ACCEPT',
+  '[5:10]-A KUBE-SERVICES -j ACCEPT',
+  '[x:10] -A KUBE-SERVICES -j ACCEPT',
+  Array.from({ length: 260 }, () => '-j').join(' '),
+  '-A KUBE-SERVICES ' + Array.from({ length: 130 }, () => '! -s 1.2.3.4').join(' ')
+]
+
+function doc (table: 'nat' | 'filter', lines: string[]): string {
+  const chains = ['KUBE-SERVICES', 'KUBE-SVC-A', 'KUBE-SEP-A', 'KUBE-MARK-MASQ']
+  return [`*${table}`, ...chains.map(c => `:${c} - [0:0]`), ...lines, 'COMMIT', ''].join('\n')
+}
+
+/** enough plain rules to make a text large (value sharing on) */
+const FILLER = Array.from({ length: 300 }, (_, k) => `-A KUBE-SEP-A -s 10.2.${k >> 8}.${k & 255}/32 -m comment --comment "filler ${k % 7}" -j KUBE-MARK-MASQ`)
+
+test('lines near the fast path grammar: same rules or the same error', () => {
+  for (const line of VARIANTS) {
+    for (const table of ['nat', 'filter'] as const) {
+      for (const opts of [{}, { lenient: true }, { counters: true }]) {
+        same(doc(table, [line]), opts, line)
+        same(doc(table, [...FILLER.slice(0, 150), line, line, ...FILLER.slice(150)]), opts, `${line} (large)`)
+      }
+    }
+  }
+})
+
+test('--noflush on a base ruleset: same rules or the same error', () => {
+  const base = parseRuleset(doc('nat', FILLER.slice(0, 20)))
+  for (const line of VARIANTS.slice(0, 40)) {
+    same(doc('nat', [line]), { noflush: true, base }, `${line} (noflush)`)
+    // chains flushed, renamed or deleted by earlier commands of the same block
+    same(['*nat', ':KUBE-SEP-A - [0:0]', line, '-F KUBE-SEP-A', line, '-E KUBE-SVC-A KUBE-SVC-B', line, 'COMMIT', ''].join('\n'), { noflush: true, base }, `${line} (after -F/-E)`)
+  }
+})
+
+test('mutated kube-proxy lines: same rules or the same error', () => {
+  let seed = 12345
+  const rnd = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
+    return (seed >>> 8) % n
+  }
+  const base = VARIANTS.filter(l => parseWith(false, doc('nat', [l])).err === undefined).slice(0, 40)
+  const pool = ['!', '-s', '-d', '-p', 'tcp', 'udp', '-m', 'comment', '--comment', '"a b"', 'tcp', '--dport', '--sport', '80', '0',
+    '10.0.0.1/8', '-j', 'ACCEPT', 'DNAT', '--to-destination', '1.2.3.4:80', 'KUBE-SEP-A', 'statistic', '--mode', 'random',
+    '--probability', '0.5', 'MARK', '--or-mark', '0x1', '--random', '""']
+  const lines: string[] = []
+  for (let k = 0; k < 3000; k++) {
+    const toks = base[rnd(base.length)].split(' ')
+    const edits = 1 + rnd(2)
+    for (let e = 0; e < edits; e++) {
+      const at = 2 + rnd(Math.max(1, toks.length - 2))
+      const what = rnd(4)
+      if (what === 0) toks.splice(at, 1)
+      else if (what === 1) toks.splice(at, 0, pool[rnd(pool.length)])
+      else if (what === 2) toks[Math.min(at, toks.length - 1)] = pool[rnd(pool.length)]
+      else {
+        // move an option with its value elsewhere
+        const from = 2 + rnd(Math.max(1, toks.length - 3))
+        const moved = toks.splice(from, 2)
+        toks.splice(2 + rnd(Math.max(1, toks.length - 1)), 0, ...moved)
+      }
+    }
+    lines.push(toks.join(' '))
+  }
+  let parsed = 0
+  for (const line of lines) {
+    if (same(doc('nat', [line]), {}, line)) parsed++
+  }
+  // and all of them in one large text each for nat (shared values across lines)
+  const ok = lines.filter(l => parseWith(false, doc('nat', [l])).err === undefined)
+  same(doc('nat', ok), {}, 'all parsable mutations')
+  assert.ok(parsed > 200, `only ${parsed} mutations parse`)
+})
+
+test('the fast path reads --dport/--sport before any target option of that name', () => {
+  // it resolves --dport/--sport to the port match without asking the target: no typed target may
+  // have an option whose name starts with either
+  for (const def of TARGETS.values()) {
+    for (const o of def.options) assert.ok(!o.name.startsWith('dport') && !o.name.startsWith('sport'), `${def.name} --${o.name}`)
+  }
+})
+
+test('the fast path reads nearly every line of a kube-proxy ruleset', () => {
+  const text = buildKubeRuleset(50, 5)
+  const fast = new FastLineParser(text, null, new ChainIndex())
+  let rules = 0
+  let read = 0
+  let pos = 0
+  let line = 0
+  while (pos < text.length) {
+    const end = text.indexOf('\n', pos)
+    line++
+    if (text.startsWith('-A', pos)) {
+      rules++
+      if (fast.read(pos, pos, end, line, 'nat', undefined) !== null) read++
+    }
+    pos = end + 1
+  }
+  assert.ok(read >= rules - 10, `${read} of ${rules}`)
+})
