@@ -46,6 +46,18 @@ async function migratedTemplate (): Promise<string> {
   return path
 }
 
+/** A store on a new database (a copy of the migrated template), closed and removed after the test. */
+export async function openStore (t: Hooks): Promise<Store> {
+  const { dir, databaseUrl } = tempDatabaseUrl()
+  copyFileSync(await migratedTemplate(), databaseUrl.slice('file:'.length))
+  const store = await Store.open({ databaseUrl })
+  t.after(async () => {
+    await store.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  return store
+}
+
 /** Builds the app on a new database (a copy of the migrated template unless `fresh`). */
 export async function build (t: Hooks, opts: Partial<BuildAppOptions> & { fresh?: boolean } = {}): Promise<Built> {
   const { dir, databaseUrl } = tempDatabaseUrl()

@@ -192,6 +192,21 @@ export class StagedRepo extends Repo {
    * Loads the rows of the (namespace, name) pairs not cached yet into `cache` (null for a missing
    * one), by name in chunks: one query per chunk instead of one per object.
    */
+  /** One row by namespace and name: from the cache, else read once (a miss is remembered too). */
+  async #row<R, Row> (
+    cache: Map<string, Row | null>, namespace: string, name: string,
+    find: (where: { clusterId_namespace_name: { clusterId: number, namespace: string, name: string } }) => Promise<R | null>,
+    toRow: (r: R) => Row
+  ): Promise<Row | null> {
+    const k = key(namespace, name)
+    const hit = cache.get(k)
+    if (hit !== undefined) return hit
+    const r = await find({ clusterId_namespace_name: { clusterId: this.#clusterId, namespace, name } })
+    const row = r == null ? null : toRow(r)
+    cache.set(k, row)
+    return row
+  }
+
   async #prefetch<R extends { namespace: string, name: string }, Row> (
     cache: Map<string, Row | null>, names: Array<[string, string]>,
     fetch: (part: string[]) => Promise<R[]>, toRow: (r: R) => Row
@@ -213,13 +228,7 @@ export class StagedRepo extends Repo {
   }
 
   async #pod (namespace: string, name: string): Promise<PodRow | null> {
-    const k = key(namespace, name)
-    const hit = this.#pods.get(k)
-    if (hit !== undefined) return hit
-    const r = await this.db.pod.findUnique({ where: { clusterId_namespace_name: { clusterId: this.#clusterId, namespace, name } } })
-    const row = r == null ? null : this.#podRow(r)
-    this.#pods.set(k, row)
-    return row
+    return await this.#row(this.#pods, namespace, name, async where => await this.db.pod.findUnique({ where }), r => this.#podRow(r))
   }
 
   override async findPod (clusterId: number, namespace: string, name: string): Promise<Stored<Pod> | null> {
@@ -320,13 +329,7 @@ export class StagedRepo extends Repo {
   }
 
   async #service (namespace: string, name: string): Promise<ServiceRow | null> {
-    const k = key(namespace, name)
-    const hit = this.#services.get(k)
-    if (hit !== undefined) return hit
-    const r = await this.db.service.findUnique({ where: { clusterId_namespace_name: { clusterId: this.#clusterId, namespace, name } } })
-    const row = r == null ? null : this.#serviceRow(r)
-    this.#services.set(k, row)
-    return row
+    return await this.#row(this.#services, namespace, name, async where => await this.db.service.findUnique({ where }), r => this.#serviceRow(r))
   }
 
   override async findService (clusterId: number, namespace: string, name: string): Promise<Stored<Service> | null> {

@@ -4,19 +4,16 @@
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { rmSync } from 'node:fs'
-import { Repo, Store, UniqueViolation } from '../../src/store/index.ts'
+import { Repo, UniqueViolation } from '../../src/store/index.ts'
 import { createCluster } from '../../src/cluster/actions/index.ts'
 import type { Service } from '../../src/cluster/model.ts'
-import { tempDatabaseUrl } from '../helper.ts'
+import { openStore } from '../helper.ts'
 
 const svc = (name: string): Service => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default', resourceVersion: '2' }, spec: { type: 'NodePort', ports: [{ port: 80, protocol: 'TCP', targetPort: 80, nodePort: 30001 }] }, status: { loadBalancer: {} } } as unknown as Service)
 
 describe('repo service writes', () => {
   it('raise UniqueViolation for the table whose unique index refused the row; the rows read back', async (t) => {
-    const { dir, databaseUrl } = tempDatabaseUrl()
-    const store = await Store.open({ databaseUrl })
-    t.after(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }) })
+    const store = await openStore(t)
     await createCluster(store, { metadata: { name: 'c' } })
     const id = (await store.prisma.cluster.findUniqueOrThrow({ where: { name: 'c' } })).id
     const alloc = (port: number, ip: string) => ({ nodePorts: [{ port, protocols: ['TCP', 'UDP'], field: 'spec.ports[0].nodePort' }], clusterIPs: [ip] })

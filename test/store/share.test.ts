@@ -1,10 +1,9 @@
 /** Structural sharing of snapshot objects: same JSON, equal subtrees one object, everything frozen. */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { rmSync } from 'node:fs'
-import { Store, TreeSharer } from '../../src/store/index.ts'
+import { TreeSharer } from '../../src/store/index.ts'
 import { createCluster, createNode, createPod, createService, clusterSnapshot, endpointSlicesOf } from '../../src/cluster/actions/index.ts'
-import { tempDatabaseUrl } from '../helper.ts'
+import { openStore } from '../helper.ts'
 
 const pod = (name: string, ip: string, node = 'n1'): Record<string, unknown> => ({
   apiVersion: 'v1',
@@ -84,9 +83,7 @@ describe('TreeSharer', () => {
 
 describe('store snapshot', () => {
   it('holds frozen objects sharing equal subtrees; reads and derived slices print as before', async (t) => {
-    const { dir, databaseUrl } = tempDatabaseUrl()
-    const store = await Store.open({ databaseUrl })
-    t.after(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }) })
+    const store = await openStore(t)
     await createCluster(store, { metadata: { name: 'c' } })
     await createNode(store, 'c', { metadata: { name: 'n1' }, status: { addresses: [{ type: 'InternalIP', address: '192.168.1.10' }] } })
     const sent = [pod('a', '10.244.0.10'), pod('b', '10.244.0.11')]

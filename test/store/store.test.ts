@@ -1,16 +1,13 @@
 /** Store behaviour other helpers rely on: change events after commit, per-generation snapshots. */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { rmSync } from 'node:fs'
-import { memo, Store, type ClusterChange } from '../../src/store/index.ts'
+import { memo, type ClusterChange } from '../../src/store/index.ts'
 import { createCluster, createService, deleteCluster, clusterSnapshot } from '../../src/cluster/actions/index.ts'
-import { tempDatabaseUrl } from '../helper.ts'
+import { openStore } from '../helper.ts'
 
 describe('store', () => {
   it('fires onClusterChanged after each committed write and rebuilds the snapshot per generation', async (t) => {
-    const { dir, databaseUrl } = tempDatabaseUrl()
-    const store = await Store.open({ databaseUrl })
-    t.after(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }) })
+    const store = await openStore(t)
     const events: ClusterChange[] = []
     const off = store.onClusterChanged(c => events.push(c))
     await createCluster(store, { metadata: { name: 'c' } })

@@ -11,12 +11,13 @@ import type { NodeRules } from './generate.ts'
 import { nodeDocument, TABLE_ORDER } from './document.ts'
 import type { KpTable, RuleProvenance, RuleRecord, ServiceFragment } from './types.ts'
 
-function attach (rs: Ruleset, prov: Map<number, RuleProvenance>): void {
+/** Gives each parsed rule the provenance of its line in the parsed text. */
+function attach (rs: Ruleset, provAt: (line: number) => RuleProvenance | undefined): void {
   for (const t of rs.tables.values()) {
     for (const c of t.chains.values()) {
       for (const r of c.rules) {
         const line = r.pos?.line
-        const p = line != null ? prov.get(line) : undefined
+        const p = line != null ? provAt(line) : undefined
         if (p != null) r.provenance = p
       }
     }
@@ -31,7 +32,7 @@ export function nodeRulesetFull (nr: NodeRules): Ruleset {
   if (rs != null) return rs
   const doc = nodeDocument(nr)
   rs = parseRuleset(doc.text)
-  attach(rs, doc.provenance)
+  attach(rs, line => doc.provenance.get(line))
   fullMemo.set(nr, rs)
   return rs
 }
@@ -60,7 +61,7 @@ function parseParts (nr: NodeRules, records: RuleRecord[], extra: Partial<Record
   const out = new Map<string, Rule[]>()
   if (lines.length === 0) return out
   const parsed = parseRuleset(lines.join('\n') + '\n')
-  attach(parsed, prov)
+  attach(parsed, line => prov.get(line))
   for (const [tn, t] of parsed.tables) for (const c of t.chains.values()) if (c.rules.length > 0) out.set(`${tn}/${c.name}`, c.rules)
   return out
 }
@@ -147,15 +148,10 @@ function parseFragment (d: NodeDecl, f: ServiceFragment): FragChain[] {
     const records = f.rules
     const prov: Array<RuleProvenance | undefined> = new Array(line + 1)
     for (let i = 0; i < ruleLines.length; i++) prov[ruleLines[i]] = records[i].prov
+    attach(parsed, line => prov[line])
     for (const [tn, t] of parsed.tables) {
       for (const c of t.chains.values()) {
-        if (c.rules.length === 0) continue
-        for (const r of c.rules) {
-          const l = r.pos?.line
-          const p = l != null ? prov[l] : undefined
-          if (p != null) r.provenance = p
-        }
-        out.push({ table: tn, chain: c.name, owned: tn === 'nat' && f.natChains.includes(c.name), rules: c.rules })
+        if (c.rules.length > 0) out.push({ table: tn, chain: c.name, owned: tn === 'nat' && f.natChains.includes(c.name), rules: c.rules })
       }
     }
   }

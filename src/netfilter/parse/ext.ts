@@ -39,6 +39,28 @@ export interface ParseEnv {
   fail: (reason: string, code?: NetfilterErrorCode) => never
 }
 
+/**
+ * The environment a parser hands to extensions, rewritten for each rule; `fail` is the parser's own
+ * (an error at its position, or the fast path giving the line back to the general parser).
+ */
+export class RuleEnv implements ParseEnv {
+  table: TableName = 'filter'
+  chain = ''
+  proto: number | undefined
+  protoInvert = false
+  ruleOp = 'APPEND'
+  readonly fail: (reason: string, code?: NetfilterErrorCode) => never
+
+  constructor (fail: (reason: string, code?: NetfilterErrorCode) => never) {
+    this.fail = fail
+    // these change per rule: say so now, so the fields are not specialised to their first values
+    this.table = 'nat'
+    this.chain = '-'
+    this.proto = 0
+    this.protoInvert = true
+  }
+}
+
 /** The kernel's refusal of a rule, worded like iptables-nft (`RULE_APPEND failed (Invalid argument): rule in chain X`). */
 export function kernelRefuses (env: ParseEnv, errno = 'Invalid argument'): never {
   return env.fail(`RULE_${env.ruleOp} failed (${errno}): rule in chain ${env.chain}`, 'E_RULE')

@@ -18,7 +18,7 @@ import type { AddrMatch, Counters, Match, NatRange, PortRange, ProtoMatch, Inv, 
 import { parseDecimal } from '../numbers.ts'
 import { quantizeProbability } from '../probability.ts'
 import { MAX_ARGS, MAX_TOKEN } from '../tokenize.ts'
-import { checkOptionFlags, type ExtDef, type OptDef, type ParseEnv } from './ext.ts'
+import { checkOptionFlags, RuleEnv, type ExtDef, type OptDef, type ParseEnv } from './ext.ts'
 import { MATCHES, TARGETS, VERBATIM_TARGETS } from './registry.ts'
 import { TWO_ARG_OPTIONS } from './match-tcpudp.ts'
 import { exactList, type SharedValues } from './share.ts'
@@ -81,25 +81,6 @@ const M_STAT = 4
 
 interface PortState { sport?: Inv<PortRange>, dport?: Inv<PortRange> }
 
-class FastEnv implements ParseEnv {
-  table: TableName = 'filter'
-  chain = ''
-  proto: number | undefined
-  protoInvert = false
-  ruleOp = 'APPEND'
-  constructor () {
-    // these change per rule: say so now (see FastLineParser's constructor)
-    this.table = 'nat'
-    this.chain = '-'
-    this.proto = 0
-    this.protoInvert = true
-  }
-
-  fail (): never {
-    throw GIVE_UP
-  }
-}
-
 /**
  * One per parse (like the general parser's CommandParser). `read` returns the rule of an `-A` line
  * or null; on success `chainStart`/`chainEnd` give the chain name's place in the text, `column` its
@@ -113,7 +94,7 @@ export class FastLineParser {
   jumps = false
   /** the jump is to a user chain of the table (so COMMIT need not check it) */
   checked = false
-  private readonly env = new FastEnv()
+  private readonly env = new RuleEnv(() => { throw GIVE_UP })
   /** scratch match list (the shared list tables copy what they keep) */
   private readonly list: Match[] = [NO_MATCH, NO_MATCH, NO_MATCH, NO_MATCH]
   /** the word last read by `word`: text[wa, wb) */

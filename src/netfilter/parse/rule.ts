@@ -8,7 +8,7 @@ import type { AddrMatch, Counters, IfaceMatch, Match, Rule, TableName, Target } 
 import { NetfilterError, type NetfilterErrorCode } from '../errors.ts'
 import { parseAddrMask } from '../addr.ts'
 import { parseProtocol, protocolModule } from '../protocols.ts'
-import { checkOptionFlags, kernelRefuses, optName, type ExtDef, type OptDef, type ParseEnv } from './ext.ts'
+import { checkOptionFlags, kernelRefuses, optName, RuleEnv, type ExtDef, type OptDef, type ParseEnv } from './ext.ts'
 import { MATCHES, TARGETS, VERBATIM_MATCHES, VERBATIM_TARGETS, isTargetName } from './registry.ts'
 import { TWO_ARG_OPTIONS } from './match-tcpudp.ts'
 import { exactList, SharedValues } from './share.ts'
@@ -130,18 +130,6 @@ export class CommandParser {
 const LONG_NAMES = new Map<string, string>()
 for (const [n] of CORE_LONG) LONG_NAMES.set('--' + n, n)
 for (const defs of [MATCHES, TARGETS]) for (const d of defs.values()) for (const o of d.options) LONG_NAMES.set('--' + o.name, o.name)
-
-class LineEnv implements ParseEnv {
-  table: TableName = 'filter'
-  chain = ''
-  proto: number | undefined
-  protoInvert = false
-  ruleOp = 'APPEND'
-  constructor (private readonly parser: LineParser) {}
-  fail (reason: string, code?: NetfilterErrorCode): never {
-    return this.parser.fail(reason, code)
-  }
-}
 
 class LineParser {
   private i = 0
@@ -386,10 +374,10 @@ class LineParser {
     if (def.name === 'comment') this.lastComment = inst.state
   }
 
-  private envObj: LineEnv | undefined
+  private envObj: RuleEnv | undefined
 
   private env (): ParseEnv {
-    const e = this.envObj ?? (this.envObj = new LineEnv(this))
+    const e = this.envObj ?? (this.envObj = new RuleEnv((reason, code) => this.fail(reason, code)))
     e.table = this.ctx.table
     e.chain = this.chain ?? ''
     e.proto = this.proto

@@ -37,10 +37,7 @@ export function exactList<T> (list: T[], n: number): T[] {
  * tokens are slices of the text); compares from the end, where generated names differ.
  */
 export function sameChars (a: string, b: string): boolean {
-  const n = a.length
-  if (n !== b.length) return false
-  for (let k = n - 1; k >= 0; k--) if (a.charCodeAt(k) !== b.charCodeAt(k)) return false
-  return true
+  return sameRegion(a, b, 0, b.length)
 }
 
 /**
@@ -48,19 +45,10 @@ export function sameChars (a: string, b: string): boolean {
  * generated names and comments differ mostly at the end). A collision only costs a missed share.
  */
 function wordHash (s: string): number {
-  const n = s.length
-  if (n === 0) return 0
-  const q = n >> 2
-  let h = n
-  h = Math.imul(h, 31) + s.charCodeAt(0) | 0
-  h = Math.imul(h, 31) + s.charCodeAt(q) | 0
-  h = Math.imul(h, 31) + s.charCodeAt(2 * q) | 0
-  h = Math.imul(h, 31) + s.charCodeAt(3 * q) | 0
-  for (let k = n > 4 ? n - 4 : 0; k < n; k++) h = Math.imul(h, 31) + s.charCodeAt(k) | 0
-  return mix(h)
+  return regionHash(s, 0, s.length)
 }
 
-/** `wordHash` of `text[a, b)` without making the string. */
+/** `wordHash` of `text[a, b)`, without making the string. */
 function regionHash (text: string, a: number, b: number): number {
   const n = b - a
   if (n === 0) return 0
