@@ -7,7 +7,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { domainCluster, generateInput } from '../../bench/lib/cluster.ts'
 import { generateNodeRules, saveView, saveViewEngine, KubeProxyRulesCache, nodeRuleset, nodeRulesetFull, type GenerateInput } from '../../src/cluster/kubeproxy/index.ts'
-import { renderRuleset } from '../../src/netfilter/index.ts'
+import { renderRuleset, type Rule } from '../../src/netfilter/index.ts'
 import { caseInput, loadCases } from './fixtures.ts'
 import { demoInput } from './demo.ts'
 
@@ -71,8 +71,18 @@ const strip = (rs: ReturnType<typeof nodeRulesetFull>): unknown =>
   [...rs.tables.values()].map(t => ({
     name: t.name,
     chains: [...t.chains.values()].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
-      .map(c => ({ name: c.name, builtin: c.builtin, policy: c.policy, rules: c.rules.map(({ pos: _p, ...r }) => r) }))
+      .map(c => ({ name: c.name, builtin: c.builtin, policy: c.policy, rules: c.rules.map(rule) }))
   }))
+
+/**
+ * A rule without its position, its provenance as plain data: the JSON text and each field read one
+ * by one (nodeRuleset's provenance is worked out on first read, see lazy-provenance.ts).
+ */
+function rule ({ pos: _p, provenance, ...r }: Rule): unknown {
+  if (provenance === undefined) return r
+  const fields = Object.fromEntries(['origin', 'service', 'servicePort', 'endpoint', 'field', 'note'].map(k => [k, provenance[k]]))
+  return { ...r, provenance: JSON.parse(JSON.stringify(provenance)), fields }
+}
 
 test('nodeRuleset (assembled from cached per-Service parses) equals parsing the whole node document', () => {
   for (const [name, input] of inputs) {

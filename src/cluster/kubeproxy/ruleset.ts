@@ -9,6 +9,7 @@ import { BUILTIN_CHAINS } from '../../netfilter/model.ts'
 import { parseRuleset } from '../../netfilter/parse/ruleset.ts'
 import type { NodeRules } from './generate.ts'
 import { nodeDocument, TABLE_ORDER } from './document.ts'
+import { FragmentProvenance, LazyProvenance } from './lazy-provenance.ts'
 import type { KpTable, RuleProvenance, RuleRecord, ServiceFragment } from './types.ts'
 
 /** Gives each parsed rule the provenance of its line in the parsed text. */
@@ -145,10 +146,11 @@ function parseFragment (d: NodeDecl, f: ServiceFragment): FragChain[] {
   const out: FragChain[] = []
   if (parts.length > 0) {
     const parsed = parseRuleset(parts.join(''))
-    const records = f.rules
-    const prov: Array<RuleProvenance | undefined> = new Array(line + 1)
-    for (let i = 0; i < ruleLines.length; i++) prov[ruleLines[i]] = records[i].prov
-    attach(parsed, line => prov[line])
+    // provenance is worked out when a trace or view first reads it (see lazy-provenance.ts)
+    const source = new FragmentProvenance(f)
+    const recordAt = new Int32Array(line + 1).fill(-1)
+    for (let i = 0; i < ruleLines.length; i++) recordAt[ruleLines[i]] = i
+    attach(parsed, line => recordAt[line] >= 0 ? new LazyProvenance(source, recordAt[line]) : undefined)
     for (const [tn, t] of parsed.tables) {
       for (const c of t.chains.values()) {
         if (c.rules.length > 0) out.push({ table: tn, chain: c.name, owned: tn === 'nat' && f.natChains.includes(c.name), rules: c.rules })
