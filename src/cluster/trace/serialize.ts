@@ -49,6 +49,29 @@ function element (v: unknown, walk: boolean, out: Sink): void {
   else out.text(JSON.stringify(v))
 }
 
+/** `"key":` and `,"key":` per key seen (response keys are a small fixed set) */
+const KEYS = new Map<string, [string, string]>()
+
+function keyText (k: string, first: boolean): string {
+  let t = KEYS.get(k)
+  if (t === undefined) {
+    const q = JSON.stringify(k) + ':'
+    t = [q, ',' + q]
+    if (KEYS.size < 4096) KEYS.set(k, t)
+  }
+  return first ? t[0] : t[1]
+}
+
+/** JSON text of a primitive value, undefined for what JSON.stringify leaves out */
+function primitive (v: unknown): string | undefined {
+  switch (typeof v) {
+    case 'string': return JSON.stringify(v)
+    case 'number': return Number.isFinite(v) ? String(v) : 'null'
+    case 'boolean': return v ? 'true' : 'false'
+    default: return v === null ? 'null' : JSON.stringify(v)
+  }
+}
+
 function object (o: object, out: Sink): void {
   if (typeof (o as { toJSON?: unknown }).toJSON === 'function') { out.text(JSON.stringify(o)); return }
   let first = true
@@ -57,13 +80,13 @@ function object (o: object, out: Sink): void {
     if (!Object.prototype.hasOwnProperty.call(o, k)) continue
     const v = (o as Record<string, unknown>)[k]
     if (typeof v !== 'object' || v === null) {
-      const s = JSON.stringify(v)
+      const s = primitive(v)
       if (s === undefined) continue // undefined, functions, symbols are left out
-      out.text((first ? '' : ',') + JSON.stringify(k) + ':' + s)
+      out.text(keyText(k, first) + s)
       first = false
       continue
     }
-    out.text((first ? '' : ',') + JSON.stringify(k) + ':')
+    out.text(keyText(k, first))
     first = false
     const s = fragment(v)
     if (s !== undefined) { out.fragment(v, s); continue }
