@@ -1,7 +1,6 @@
-// The `-A` fast path (src/netfilter/parse/fast.ts) must build exactly what the general parser builds,
-// whether it builds the rules at once or when a lazy chain is first read (lazy-chain.ts): every ruleset
-// parsed the three ways gives deep-equal results with the same key order, and every failing text the
-// same error (code, message, line, column, token).
+// The `-A` fast path (src/netfilter/parse/fast.ts) must build exactly what the general parser builds:
+// every ruleset parsed with and without it gives deep-equal results with the same key order, and
+// every failing text the same error (code, message, line, column, token).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readdirSync, readFileSync } from 'node:fs'
@@ -9,7 +8,6 @@ import { join } from 'node:path'
 import { parseRuleset, NetfilterError, type ParseOptions } from '../../src/netfilter/index.ts'
 import { FastLineParser, fastPathEnabled, setFastPath } from '../../src/netfilter/parse/fast.ts'
 import { ChainIndex } from '../../src/netfilter/parse/chain-index.ts'
-import { lazyChainsSetting, setLazyChains } from '../../src/netfilter/parse/lazy-chain.ts'
 import { TARGETS } from '../../src/netfilter/parse/registry.ts'
 import { buildKubeRuleset } from '../../bench/lib/kube-ruleset.ts'
 import { domainCluster, generateInput } from '../../bench/lib/cluster.ts'
@@ -22,18 +20,9 @@ function json (v: unknown): string {
   return JSON.stringify(v, (_k, x) => x instanceof Map ? [...x.entries()] : typeof x === 'bigint' ? `${x}n` : x)
 }
 
-/**
- * `fast`: the fast path on, rules built as lines are read; `lazy`: the fast path on and every text's
- * chains lazy (lazy-chain.ts: rules built when first read); `general`: the general parser only.
- */
-type Way = 'fast' | 'lazy' | 'general'
-
-function parseWith (way: Way | boolean, text: string, opts?: ParseOptions): { rs?: unknown, err?: unknown } {
-  const w: Way = way === true ? 'fast' : way === false ? 'general' : way
+function parseWith (on: boolean, text: string, opts?: ParseOptions): { rs?: unknown, err?: unknown } {
   const was = fastPathEnabled()
-  const lazy = lazyChainsSetting()
-  setFastPath(w !== 'general')
-  setLazyChains(w === 'lazy', 0)
+  setFastPath(on)
   try {
     return { rs: parseRuleset(text, opts) }
   } catch (e) {
@@ -41,23 +30,20 @@ function parseWith (way: Way | boolean, text: string, opts?: ParseOptions): { rs
     return { err: { code: e.code, message: e.message, line: e.line, column: e.column, token: e.token } }
   } finally {
     setFastPath(was)
-    setLazyChains(lazy.on, lazy.minTextLength)
   }
 }
 
-/** Parses `text` the three ways and checks they agree; returns whether it parsed. */
+/** Parses `text` both ways and checks they agree; returns whether it parsed. */
 function same (text: string, opts?: ParseOptions, label = ''): boolean {
-  const g = parseWith('general', text, opts)
-  for (const way of ['fast', 'lazy'] as const) {
-    const a = parseWith(way, text, opts)
-    if (g.err !== undefined || a.err !== undefined) {
-      assert.deepStrictEqual(a.err, g.err, `errors differ (${way}) ${label}\n${text.slice(0, 2000)}`)
-      continue
-    }
-    assert.deepStrictEqual(a.rs, g.rs, `rulesets differ (${way}) ${label}`)
-    assert.equal(json(a.rs), json(g.rs), `key order differs (${way}) ${label}`)
+  const a = parseWith(true, text, opts)
+  const b = parseWith(false, text, opts)
+  if (b.err !== undefined || a.err !== undefined) {
+    assert.deepStrictEqual(a.err, b.err, `errors differ ${label}\n${text.slice(0, 2000)}`)
+    return false
   }
-  return g.err === undefined
+  assert.deepStrictEqual(a.rs, b.rs, `rulesets differ ${label}`)
+  assert.equal(json(a.rs), json(b.rs), `key order differs ${label}`)
+  return true
 }
 
 function files (dir: string, ok: (name: string) => boolean): string[] {

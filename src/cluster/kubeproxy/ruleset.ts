@@ -7,11 +7,23 @@
 import type { Chain, Rule, Ruleset, Table, TableName } from '../../netfilter/model.ts'
 import { BUILTIN_CHAINS } from '../../netfilter/model.ts'
 import { parseRuleset } from '../../netfilter/parse/ruleset.ts'
-import { ruleCount } from '../../netfilter/parse/lazy-chain.ts'
 import type { NodeRules } from './generate.ts'
 import { nodeDocument, TABLE_ORDER } from './document.ts'
 import { FragmentProvenance, LazyProvenance } from './lazy-provenance.ts'
 import type { KpTable, RuleProvenance, RuleRecord, ServiceFragment } from './types.ts'
+
+/** Gives each parsed rule the provenance of its line in the parsed text. */
+function attach (rs: Ruleset, provAt: (line: number) => RuleProvenance | undefined): void {
+  for (const t of rs.tables.values()) {
+    for (const c of t.chains.values()) {
+      for (const r of c.rules) {
+        const line = r.pos?.line
+        const p = line != null ? provAt(line) : undefined
+        if (p != null) r.provenance = p
+      }
+    }
+  }
+}
 
 const fullMemo = new WeakMap<NodeRules, Ruleset>()
 
@@ -20,7 +32,8 @@ export function nodeRulesetFull (nr: NodeRules): Ruleset {
   let rs = fullMemo.get(nr)
   if (rs != null) return rs
   const doc = nodeDocument(nr)
-  rs = parseRuleset(doc.text, { provenance: line => doc.provenance.get(line) })
+  rs = parseRuleset(doc.text)
+  attach(rs, line => doc.provenance.get(line))
   fullMemo.set(nr, rs)
   return rs
 }
@@ -48,13 +61,14 @@ function parseParts (nr: NodeRules, records: RuleRecord[], extra: Partial<Record
   }
   const out = new Map<string, Rule[]>()
   if (lines.length === 0) return out
-  const parsed = parseRuleset(lines.join('\n') + '\n', { provenance: line => prov.get(line) })
+  const parsed = parseRuleset(lines.join('\n') + '\n')
+  attach(parsed, line => prov.get(line))
   for (const [tn, t] of parsed.tables) for (const c of t.chains.values()) if (c.rules.length > 0) out.set(`${tn}/${c.name}`, c.rules)
   return out
 }
 
 /** One chain's rules from a fragment's parse; `owned`: one of the fragment's own nat chains. */
-interface FragChain { table: TableName, chain: string, owned: boolean, parsed: Chain }
+interface FragChain { table: TableName, chain: string, owned: boolean, rules: Rule[] }
 
 /** A Service fragment's parsed rules (chains with rules, in parse order), for the chain declarations `decl` it was parsed with. */
 interface FragParse { decl: string, chains: FragChain[] }
@@ -131,15 +145,15 @@ function parseFragment (d: NodeDecl, f: ServiceFragment): FragChain[] {
   }
   const out: FragChain[] = []
   if (parts.length > 0) {
+    const parsed = parseRuleset(parts.join(''))
     // provenance is worked out when a trace or view first reads it (see lazy-provenance.ts)
     const source = new FragmentProvenance(f)
     const recordAt = new Int32Array(line + 1).fill(-1)
     for (let i = 0; i < ruleLines.length; i++) recordAt[ruleLines[i]] = i
-    const parsed = parseRuleset(parts.join(''), { provenance: line => recordAt[line] >= 0 ? new LazyProvenance(source, recordAt[line]) : undefined })
-    // (the chains are kept, not their rules: the engine builds a chain's rules when first read)
+    attach(parsed, line => recordAt[line] >= 0 ? new LazyProvenance(source, recordAt[line]) : undefined)
     for (const [tn, t] of parsed.tables) {
       for (const c of t.chains.values()) {
-        if (ruleCount(c) > 0) out.push({ table: tn, chain: c.name, owned: tn === 'nat' && f.natChains.includes(c.name), parsed: c })
+        if (c.rules.length > 0) out.push({ table: tn, chain: c.name, owned: tn === 'nat' && f.natChains.includes(c.name), rules: c.rules })
       }
     }
   }
@@ -176,16 +190,15 @@ export function nodeRuleset (nr: NodeRules): Ruleset {
     if (nat != null) {
       for (const c of f.natChains) {
         if (nat.chains.has(c)) continue
-        let chain: Chain | undefined
-        for (const e of parsed) if (e.table === 'nat' && e.chain === c) { chain = e.parsed; break }
-        // the fragment's own parsed chain (user chain, no policy), shared by the nodes using the fragment
-        nat.chains.set(c, chain ?? { name: c, builtin: false, policy: null, rules: [] })
+        let rules: Rule[] = []
+        for (const e of parsed) if (e.table === 'nat' && e.chain === c) { rules = e.rules; break }
+        nat.chains.set(c, { name: c, builtin: false, policy: null, rules })
       }
     }
     for (const e of parsed) {
       if (e.owned) continue
       const ch = tables.get(e.table)?.chains.get(e.chain)
-      if (ch != null) for (const r of e.parsed.rules) ch.rules.push(r)
+      if (ch != null) for (const r of e.rules) ch.rules.push(r)
     }
   }
   for (const [key, rules] of tail) {

@@ -11,7 +11,6 @@
  */
 import type { Chain, HookName, Match, Rule, Ruleset, Table, TableName, Target } from '../model.ts'
 import { renderRule } from '../render/rule.ts'
-import { deferredOf } from '../parse/lazy-chain.ts'
 
 export interface PRule {
   id: number
@@ -179,19 +178,11 @@ function prepareChains (tname: TableName, table: Table, pt: PTable, td: TableDat
   let trace = false
   for (const c of table.chains.values()) {
     if (!c.builtin) userChains++
-    // a lazy chain (parse/lazy-chain.ts) tells its count, lines and TRACE targets without its rules
-    const d = deferredOf(c)
-    const count = d !== undefined ? d.count : c.rules.length
-    const nftHooked = !(c.builtin && c.declared === false && count === 0 && c.policy !== 'DROP')
-    const pc: PChain = { name: c.name, table: tname, builtin: c.builtin, policy: c.policy, count, endId: ids.next++, nftHooked, offset, runOf: undefined, source: c, t: td }
+    const nftHooked = !(c.builtin && c.declared === false && c.rules.length === 0 && c.policy !== 'DROP')
+    const pc: PChain = { name: c.name, table: tname, builtin: c.builtin, policy: c.policy, count: c.rules.length, endId: ids.next++, nftHooked, offset, runOf: undefined, source: c, t: td }
     pt.chains.set(c.name, pc)
-    offset += count
-    if (d !== undefined) {
-      if (d.tracing) trace = true
-      if (count > 0 && d.lastLine > maxLine) maxLine = d.lastLine
-      continue
-    }
     const rules = c.rules
+    offset += rules.length
     for (let k = 0; k < rules.length; k++) {
       const r = rules[k]
       const l = r.pos?.line
@@ -211,11 +202,6 @@ function prepareChains (tname: TableName, table: Table, pt: PTable, td: TableDat
 function rankLines (table: Table, maxLine: number): Int32Array {
   const rank = new Int32Array(maxLine + 2)
   for (const c of table.chains.values()) {
-    const d = deferredOf(c)
-    if (d !== undefined) {
-      for (let k = 0; k < d.count; k++) rank[d.line(k)] = 1
-      continue
-    }
     const rules = c.rules
     for (let k = 0; k < rules.length; k++) rank[rules[k].pos!.line] = 1
   }
@@ -228,9 +214,6 @@ function rankLines (table: Table, maxLine: number): Int32Array {
 function indexRuns (pt: PTable, minRun: number): number {
   let indexedRuns = 0
   for (const pc of pt.chains.values()) {
-    // a lazy chain without a long enough row of port rules has no run: its rules need not be built
-    const d = deferredOf(pc.source)
-    if (d !== undefined && d.longestPortRow < minRun) continue
     const rules = pc.source.rules
     let i = 0
     while (i < rules.length) {

@@ -39,11 +39,7 @@ export class ChainIndex {
     this.size = 0
   }
 
-  /** changes whenever the cache is cleared (what it said before may no longer hold) */
-  generation = 0
-
   clear (): void {
-    this.generation++
     if (this.size === 0) return
     this.chains.fill(undefined)
     this.jumps.fill(undefined)

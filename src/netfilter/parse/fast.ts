@@ -21,7 +21,7 @@ import { MAX_ARGS, MAX_TOKEN } from '../tokenize.ts'
 import { checkOptionFlags, RuleEnv, type ExtDef, type OptDef, type ParseEnv } from './ext.ts'
 import { MATCHES, TARGETS, VERBATIM_TARGETS } from './registry.ts'
 import { TWO_ARG_OPTIONS } from './match-tcpudp.ts'
-import { exactList, sameRegion, type SharedValues } from './share.ts'
+import { exactList, type SharedValues } from './share.ts'
 import type { ChainIndex } from './chain-index.ts'
 
 let enabled = true
@@ -58,8 +58,6 @@ const STATISTIC_DEF = MATCHES.get('statistic')!
 const NO_MATCHES: Match[] = []
 const NO_SEEN: string[] = []
 const DNAT_DEF = TARGETS.get('DNAT')!
-/** what `scan` gives as a DNAT rule's target: the kind is right (the COMMIT checks look at it), the rest is built with the rule */
-const DNAT_PENDING: Target = { kind: 'DNAT', ranges: [], random: false, persistent: false }
 const NO_MATCH: Match = { kind: 'comment', comment: '' }
 /**
  * `-p tcp` / `-p udp` of rules parsed without value sharing (small texts, e.g. one Service's rules):
@@ -289,56 +287,14 @@ export class FastLineParser {
 
   /** Parse `text[s, end)` (an `-A` line at `lineStart`); null when the general parser must read it. */
   read (lineStart: number, s: number, end: number, line: number, table: TableName, counters: Counters | undefined): Rule | null {
-    return this.scan(lineStart, s, end, table) ? this.construct(line, counters, this.target) : null
-  }
-
-  /**
-   * Read `text[s, end)` like `read` without building the rule: true when the line is the fast path's.
-   * Then, besides what `read` sets, `target` is its target (a stand-in of kind DNAT for DNAT, see
-   * `rebuild`), `tracing` says whether that is TRACE and `portRule` whether it may be a
-   * `-p P --dport N` rule (what prepare's index looks for).
-   */
-  scan (lineStart: number, s: number, end: number, table: TableName): boolean {
-    if (!enabled) return false
+    if (!enabled) return null
     try {
-      if (!this.parseLine(lineStart, s, end, table) || !this.check()) return false
+      return this.parseLine(lineStart, s, end, line, table, counters)
     } catch (e) {
-      if (e === GIVE_UP) return false
+      if (e === GIVE_UP) return null
       throw e
     }
-    const p = this.ports
-    // (a superset of what prepare's indexKeyOf accepts)
-    this.portRule = p !== undefined && p.dport !== undefined && p.sport === undefined && !this.hasStat &&
-      !(this.srcSet && (this.srcMask !== 0 || this.srcAddr !== 0 || this.srcInv))
-    this.tracing = this.target !== null && this.target.kind === 'TRACE'
-    return true
   }
-
-  /** The rule of the line `scan` just accepted. */
-  rule (line: number): Rule {
-    return this.construct(line, undefined, this.target)
-  }
-
-  /** The rule of a line `scan` accepted (in this parser's text), with the target `scan` found. */
-  rebuild (s: number, end: number, line: number, table: TableName, target: Target | null): Rule {
-    let ok = false
-    try {
-      ok = this.parseLine(s, s, end, table)
-    } catch (e) {
-      if (e !== GIVE_UP) throw e
-    }
-    if (!ok) throw new Error(`fast path: line ${line} read earlier does not read again`)
-    return this.construct(line, undefined, target)
-  }
-
-  /** the last jump target `chains` gave, valid while its generation is the same (see chain-index.ts) */
-  private lastJump: Extract<Target, { kind: 'jump' }> | null = null
-  private lastJumpGen = -1
-
-  /** after `scan`: the target (DNAT: DNAT_PENDING), whether it is TRACE, whether a port rule */
-  target: Target | null = null
-  tracing = false
-  portRule = false
 
   // ---- the line being read (reset by parseLine) ----
   // The reading is split into small methods on purpose: V8 optimises small functions quickly, while
@@ -374,19 +330,18 @@ export class FastLineParser {
   private dnatRange: NatRange | undefined
   private table: TableName = 'filter'
 
-  /** Reads the line's words into the fields above; false to give up. */
-  private parseLine (lineStart: number, s: number, end: number, table: TableName): boolean {
+  private parseLine (lineStart: number, s: number, end: number, line: number, table: TableName, counters: Counters | undefined): Rule | null {
     const text = this.text
     this.words = 0
     // `-A CHAIN`
     let i = this.word(s, end)
-    if (i < 0 || !this.is('-A')) return false
+    if (i < 0 || !this.is('-A')) return null
     i = this.word(i, end)
-    if (i < 0 || this.wb - this.wa > 28) return false
+    if (i < 0 || this.wb - this.wa > 28) return null
     // (the general parser reports a command's errors at its argument)
     this.column = this.wa - lineStart + 1
     // a quoted or odd chain name (empty, an option-like word) is left to the general parser
-    if (this.wb === this.wa || text.charCodeAt(this.wa) === 45 || text.charCodeAt(this.wa - 1) === 34) return false
+    if (this.wb === this.wa || text.charCodeAt(this.wa) === 45 || text.charCodeAt(this.wa - 1) === 34) return null
     this.chainStart = this.wa
     this.chainEnd = this.wb
     this.table = table
@@ -400,11 +355,12 @@ export class FastLineParser {
     this.tseen = NO_SEEN
     this.dnatRange = undefined
     for (i = this.word(i, end); i !== -1; i = this.word(i, end)) {
-      if (i === -2) return false
+      if (i === -2) return null
       i = this.option(i, end)
-      if (i < 0) return false
+      if (i < 0) return null
     }
-    return !this.invert
+    if (this.invert) return null
+    return this.build(line, counters)
   }
 
   /** One option (the current word) and its arguments: the index after them, or -1 to give up. */
@@ -598,58 +554,28 @@ export class FastLineParser {
     return i
   }
 
-  /**
-   * What LineParser.finish checks of the line read, and its target (set in `target`; DNAT_PENDING for
-   * DNAT, built by `construct`); false to give up. Only after the last check are the shared tables
-   * changed: they change only for rules that are kept.
-   */
-  private check (): boolean {
+  /** The rule of the line read, built as LineParser.finish builds it; null to give up. */
+  private build (line: number, counters: Counters | undefined): Rule | null {
+    const text = this.text
     const proto = this.proto
     // iptables-nft refuses a negated match-everything address
-    if ((this.srcInv && this.srcMask === 0) || (this.dstInv && this.dstMask === 0)) return false
-    if (this.ports !== undefined && proto !== (this.portKind === M_TCP ? 6 : 17)) return false
+    if ((this.srcInv && this.srcMask === 0) || (this.dstInv && this.dstMask === 0)) return null
+    if (this.ports !== undefined && proto !== (this.portKind === M_TCP ? 6 : 17)) return null
     let target: Target | null = null
     const tdef = this.tdef
     if (tdef === DNAT_DEF) {
       // what dnatTarget.finish checks: ports need a port protocol (only tcp/udp get here), the nat
       // table, and no built-in chain of another hook than PREROUTING/OUTPUT
-      if (this.dnatRange === undefined || proto === 0 || this.table !== 'nat' || this.wrongDnatHook()) return false
-      target = DNAT_PENDING
+      const range = this.dnatRange
+      if (range === undefined || proto === 0 || this.table !== 'nat' || this.wrongDnatHook()) return null
+      target = { kind: 'DNAT', ranges: [range], random: false, persistent: false }
     } else if (tdef !== undefined) {
       const env = this.envFor()
       checkOptionFlags(tdef, this.tseen, env)
       target = tdef.finish(this.tstate, env) as Target
     }
-    const share = this.share
-    this.jumps = false
-    if (this.targetA >= 0) {
-      if (tdef === undefined) {
-        const text = this.text
-        const a = this.targetA
-        const b = this.targetB
-        // the previous line's user-chain jump target again (KUBE-MARK-MASQ, a row's chain)? Names are
-        // compared from the end, where generated names differ
-        const last = this.lastJump
-        target = last !== null && this.lastJumpGen === this.chains.generation && sameRegion(last.chain, text, a, b) ? last : this.chains.jump(text, a, b) ?? null
-        this.checked = target !== null
-        if (target !== null) {
-          this.lastJump = target as Extract<Target, { kind: 'jump' }>
-          this.lastJumpGen = this.chains.generation
-        }
-        if (target === null) target = share !== null ? share.jumpAt(text, a, b) : { kind: 'jump', chain: text.slice(a, b) }
-        this.jumps = true
-      } else if (share !== null && tdef !== DNAT_DEF) target = share.target(target!)
-    }
-    this.target = target
-    return true
-  }
-
-  /** The rule of the line read (and checked), built as LineParser.finish builds it, with `target`. */
-  private construct (line: number, counters: Counters | undefined, target: Target | null): Rule {
-    const text = this.text
-    const proto = this.proto
+    // from here on nothing gives up: the shared tables change only for rules that are kept.
     // (rule.ts's mergePortMatches changes nothing here: one port match at most, single ports only)
-    if (this.tdef === DNAT_DEF) target = { kind: 'DNAT', ranges: [this.dnatRange!], random: false, persistent: false }
     const share = this.share
     const nm = this.nm
     let matches: Match[]
@@ -674,6 +600,17 @@ export class FastLineParser {
       }
       // (an exact-size copy: a list grown one by one would keep room for 16)
       matches = share === null ? exactList(list, nm) : share.matchList(list, nm, hash)
+    }
+    this.jumps = false
+    if (this.targetA >= 0) {
+      if (tdef === undefined) {
+        const a = this.targetA
+        const b = this.targetB
+        target = this.chains.jump(text, a, b) ?? null
+        this.checked = target !== null
+        if (target === null) target = share !== null ? share.jumpAt(text, a, b) : { kind: 'jump', chain: text.slice(a, b) }
+        this.jumps = true
+      } else if (share !== null && tdef !== DNAT_DEF) target = share.target(target!)
     }
     const src = this.srcSet && (this.srcMask !== 0 || this.srcAddr !== 0 || this.srcInv)
       ? (share !== null ? share.addr(this.srcAddr, this.srcMask, this.srcInv) : addrMatch(this.srcAddr, this.srcMask, this.srcInv))

@@ -4,16 +4,15 @@
  * ruleset. Each table block is applied atomically at its COMMIT.
  */
 
-import { BUILTIN_CHAINS, type Chain, type Counters, type Provenance, type Rule, type Ruleset, type Table, type TableName, type Target } from '../model.ts'
+import { BUILTIN_CHAINS, type Chain, type Counters, type Rule, type Ruleset, type Table, type TableName } from '../model.ts'
 import { NetfilterError, type NetfilterErrorCode } from '../errors.ts'
 import { MAX_LINE, tokenizeLine } from '../tokenize.ts'
 import { renderRule } from '../render/rule.ts'
 import { CommandParser, isTargetName, type LineContext, type ParsedCommand } from './rule.ts'
 import { LineScanner } from './scan.ts'
-import { sameChars, SharedValues } from './share.ts'
+import { sameChars } from './share.ts'
 import { FastLineParser } from './fast.ts'
 import { ChainIndex } from './chain-index.ts'
-import { DeferredLines, DeferredRules, deferredOf, lazyChain, lazyChainsFor } from './lazy-chain.ts'
 
 export interface ParseOptions {
   /**
@@ -30,8 +29,6 @@ export interface ParseOptions {
    * chains create them (empty), and bare words after a `--comment` value extend the comment.
    */
   lenient?: boolean
-  /** provenance of the rule on a line (1-based), given to each rule as it is built */
-  provenance?: (line: number) => Provenance | undefined
 }
 
 const TABLES = new Set<TableName>(['raw', 'mangle', 'nat', 'filter', 'security'])
@@ -73,14 +70,6 @@ function parseCounterText (s: string): Counters | null {
   return { packets: BigInt(s.slice(1, colon)), bytes: BigInt(s.slice(colon + 1, -1)) }
 }
 
-/** Deferred lines of `text`, rebuilt (when first read) by a fast-path parser of their own. */
-function deferredLines (text: string): DeferredLines {
-  return new DeferredLines(text.length, () => {
-    const again = new FastLineParser(text, new SharedValues(text.length), new ChainIndex(1))
-    return (s, e, line, table, target) => again.rebuild(s, e, line, table, target)
-  })
-}
-
 /** Parse an iptables-save / iptables-restore text into a ruleset (restore semantics). */
 export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
   const tables = new Map<TableName, Table>()
@@ -110,41 +99,7 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
   let lastChain: Chain | undefined
   const pending: Rule[] = []
   let np = 0
-  /**
-   * Lines the fast path read whose rules are built on first use (see lazy-chain.ts); the pending
-   * lines of `lastChain` are lines[dFrom, dFrom + nd). Pending rules are either all built (np) or all
-   * deferred (nd): a line of the other kind first turns the deferred ones into rules.
-   */
-  const lines = lazyChainsFor(text.length) ? deferredLines(text) : null
-  let nd = 0
-  let dFrom = 0
-  let dTracing = false
-  let dRow = 0
-  let dLongest = 0
-  const undefer = (): void => {
-    for (let k = 0; k < nd; k++) pending[np++] = lines!.build(dFrom + k, cur!.name)
-    nd = 0
-  }
   const flush = (): void => {
-    if (nd > 0) {
-      const c = lastChain!
-      const d = deferredOf(c)
-      if (d !== undefined) {
-        d.append(dFrom, nd, dTracing, dLongest)
-        nd = 0
-        return
-      }
-      if (!c.builtin && c.rules.length === 0) {
-        // the chain object is replaced by a lazy one (everything that holds it is updated here)
-        const lazy = lazyChain(c, new DeferredRules(lines!, cur!.name, dFrom, nd, dTracing, dLongest))
-        cur!.chains.set(c.name, lazy)
-        index.set(lazy)
-        lastChain = undefined
-        nd = 0
-        return
-      }
-      undefer()
-    }
     if (np === 0) return
     const c = lastChain!
     if (c.rules.length === 0) c.rules = pending.slice(0, np)
@@ -225,11 +180,9 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
       if (opts.counters === true) counters = parseCounterText(ct)!
       start = close + 1
     }
-    // most lines are plain `-A` rules: the fast path reads them without tokens (and builds their rules
-    // later when it can: see lazy-chain.ts)
-    const lazy = lines !== null && counters === undefined
-    const rule = lazy ? null : fast.read(ls, start, end, lineNo, cur.name, counters)
-    if (rule !== null || (lazy && fast.scan(ls, start, end, cur.name))) {
+    // most lines are plain `-A` rules: the fast path reads them without tokens (null: it did not)
+    const rule = fast.read(ls, start, end, lineNo, cur.name, counters)
+    if (rule !== null) {
       if (deferred !== null) continue
       const cs = fast.chainStart
       const ce = fast.chainEnd
@@ -239,23 +192,7 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
         if (c === undefined) index.set(c = getChain(cur, text.slice(cs, ce), lineNo, fast.column))
         lastChain = c
       }
-      if (rule !== null) {
-        if (nd > 0) undefer()
-        pending[np++] = rule
-      } else if (np > 0) {
-        pending[np++] = fast.rule(lineNo)
-      } else {
-        if (nd === 0) {
-          dFrom = lines!.n
-          dTracing = false
-          dRow = dLongest = 0
-        }
-        lines!.add(start, end, lineNo, fast.target)
-        nd++
-        if (fast.tracing) dTracing = true
-        if (!fast.portRule) dRow = 0
-        else if (++dRow > dLongest) dLongest = dRow
-      }
+      pending[np++] = rule
       if (fast.jumps) {
         blockHasJumps = true
         if (!fast.checked) checkAllJumps = true
@@ -276,7 +213,6 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
           flush()
           lastChain = getChain(cur, cmd.chain, lineNo, cmd.column)
         }
-        if (nd > 0) undefer()
         for (const r of cmd.rules) pending[np++] = r
       } else {
         flush()
@@ -300,22 +236,7 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
     throw new NetfilterError({ code: 'E_COMMIT_EXPECTED', reason: `COMMIT expected at line ${lineNo + 1}`, line: lineNo + 1 })
   }
   if (deferred !== null) throw deferred
-  if (opts.provenance !== undefined) giveProvenance(tables, lines, opts.provenance)
   return { tables }
-}
-
-/** Gives the rules built so far their provenance; lazy chains give it to theirs as they are built. */
-function giveProvenance (tables: Map<TableName, Table>, lines: DeferredLines | null, provAt: (line: number) => Provenance | undefined): void {
-  if (lines !== null) lines.provenance = provAt
-  for (const t of tables.values()) {
-    for (const c of t.chains.values()) {
-      if (deferredOf(c) !== undefined) continue
-      for (const r of c.rules) {
-        const p = r.pos !== undefined ? provAt(r.pos.line) : undefined
-        if (p !== undefined) r.provenance = p
-      }
-    }
-  }
 }
 
 /** Do all jumps/gotos of `rules` name a user chain of `t` (now)? */
@@ -339,10 +260,8 @@ function textIs (text: string, a: number, b: number, s: string): boolean {
 /** At COMMIT (like iptables-nft): every jump/goto must name a user chain of the table. */
 function checkJumps (t: Table, text: string, lenient: boolean): void {
   for (const c of [...t.chains.values()]) {
-    const d = deferredOf(c)
-    const n = d !== undefined ? d.count : c.rules.length
-    for (let k = 0; k < n; k++) {
-      const tg = d !== undefined ? d.target(k) : c.rules[k].target
+    for (const r of c.rules) {
+      const tg = r.target
       if (tg === null || (tg.kind !== 'jump' && tg.kind !== 'goto')) continue
       const to = t.chains.get(tg.chain)
       if (to !== undefined && !to.builtin) continue
@@ -350,7 +269,7 @@ function checkJumps (t: Table, text: string, lenient: boolean): void {
         t.chains.set(tg.chain, { name: tg.chain, builtin: false, policy: null, rules: [] })
         continue
       }
-      const line = d !== undefined ? d.line(k) : c.rules[k].pos?.line ?? 0
+      const line = r.pos?.line ?? 0
       return fail('E_UNKNOWN_TARGET', `Chain '${tg.chain}' does not exist`, line, targetColumn(text, line, tg.chain), tg.chain)
     }
   }
@@ -463,26 +382,18 @@ function graphProblem (t: Table, upTo: number): GraphProblem | null {
     stack[sp++] = n - 1
     while (sp > 0) {
       const top = stack[sp - 1]
-      const chain = chainOf[top]
-      // a lazy chain's lines and targets are known without its rules
-      const d = deferredOf(chain)
+      const rules = chainOf[top].rules
       const k = nextRule[top]
-      if (k >= (d !== undefined ? d.count : chain.rules.length)) {
+      if (k >= rules.length) {
         state[top] = 2
         post[np++] = top
         sp--
         continue
       }
       nextRule[top] = k + 1
-      let tg: Target | null
-      if (d !== undefined) {
-        if (d.line(k) > upTo) continue
-        tg = d.target(k)
-      } else {
-        const r = chain.rules[k]
-        if (r.pos !== undefined && r.pos.line > upTo) continue
-        tg = r.target
-      }
+      const r = rules[k]
+      if (r.pos !== undefined && r.pos.line > upTo) continue
+      const tg = r.target
       if (tg === null) continue
       if (tg.kind !== 'jump' && tg.kind !== 'goto') {
         const bad = FORBIDDEN_HOOKS.get(tg.kind)
@@ -638,10 +549,8 @@ function isAnyBuiltin (name: string): boolean {
 
 function references (t: Table, name: string): boolean {
   for (const c of t.chains.values()) {
-    const d = deferredOf(c)
-    const n = d !== undefined ? d.count : c.rules.length
-    for (let k = 0; k < n; k++) {
-      const tg = d !== undefined ? d.target(k) : c.rules[k].target
+    for (const r of c.rules) {
+      const tg = r.target
       if (tg !== null && (tg.kind === 'jump' || tg.kind === 'goto') && tg.chain === name) return true
     }
   }
