@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { parseRuleset, NetfilterError, type ParseOptions } from '../../src/netfilter/index.ts'
 import { FastLineParser, fastPathEnabled, setFastPath } from '../../src/netfilter/parse/fast.ts'
 import { ChainIndex } from '../../src/netfilter/parse/chain-index.ts'
+import { SharedValues } from '../../src/netfilter/parse/share.ts'
 import { TARGETS } from '../../src/netfilter/parse/registry.ts'
 import { buildKubeRuleset } from '../../bench/lib/kube-ruleset.ts'
 import { domainCluster, generateInput } from '../../bench/lib/cluster.ts'
@@ -340,4 +341,29 @@ test('the fast path reads nearly every line of a kube-proxy ruleset', () => {
     pos = end + 1
   }
   assert.ok(read >= rules - 10, `${read} of ${rules}`)
+})
+
+test('one value-sharing table reused across many small texts: the same rulesets, parts shared between them', () => {
+  const sharing = new SharedValues(1 << 20)
+  const ok = VARIANTS.filter(l => parseWith(false, doc('nat', [l])).err === undefined)
+  const texts = Array.from({ length: 30 }, (_, k) => doc('nat', [...FILLER.slice(k, k + 5), ok[k % ok.length], ok[(k * 7) % ok.length]]))
+  /** comment text → the match objects seen for it, one per text */
+  const seen = new Map<string, Set<unknown>>()
+  let texts2 = 0
+  for (const t of texts) {
+    const own = parseWith(true, t)
+    const viaTable = parseWith(true, t, { sharing })
+    assert.deepStrictEqual(viaTable, own)
+    assert.equal(json(viaTable), json(own))
+    const rs = viaTable.rs as ReturnType<typeof parseRuleset> | undefined
+    if (rs === undefined) continue
+    for (const r of rs.tables.get('nat')!.chains.get('KUBE-SEP-A')!.rules) {
+      for (const m of r.matches) if (m.kind === 'comment') { const set = seen.get(m.comment) ?? new Set(); set.add(m); seen.set(m.comment, set) }
+    }
+    texts2++
+  }
+  assert.equal(texts2, 30)
+  // each comment text is one object across all the texts that use it
+  for (const [c, objects] of seen) assert.equal(objects.size, 1, c)
+  assert.equal([...seen.keys()].filter(c => c.startsWith('filler')).length, 7)
 })

@@ -7,6 +7,7 @@
 import type { Chain, Rule, Ruleset, Table, TableName } from '../../netfilter/model.ts'
 import { BUILTIN_CHAINS } from '../../netfilter/model.ts'
 import { parseRuleset } from '../../netfilter/parse/ruleset.ts'
+import { SharedValues } from '../../netfilter/parse/share.ts'
 import type { NodeRules } from './generate.ts'
 import { nodeDocument, TABLE_ORDER } from './document.ts'
 import { FragmentProvenance, LazyProvenance } from './lazy-provenance.ts'
@@ -109,7 +110,7 @@ function countLines (text: string): number {
  * records: `*filter`, the node's filter declarations, the filter rules, `COMMIT`, then the same for
  * nat with the node's nat declarations followed by the fragment's own chains.
  */
-function parseFragment (d: NodeDecl, f: ServiceFragment): FragChain[] {
+function parseFragment (d: NodeDecl, f: ServiceFragment, sharing: SharedValues): FragChain[] {
   const hit = fragMemo.get(f)
   if (hit != null && hit.decl === d.key) return hit.chains
   const parts: string[] = []
@@ -145,7 +146,7 @@ function parseFragment (d: NodeDecl, f: ServiceFragment): FragChain[] {
   }
   const out: FragChain[] = []
   if (parts.length > 0) {
-    const parsed = parseRuleset(parts.join(''))
+    const parsed = parseRuleset(parts.join(''), { sharing })
     // provenance is worked out when a trace or view first reads it (see lazy-provenance.ts)
     const source = new FragmentProvenance(f)
     const recordAt = new Int32Array(line + 1).fill(-1)
@@ -185,8 +186,11 @@ export function nodeRuleset (nr: NodeRules): Ruleset {
   }
   const d = nodeDecl(nr)
   const nat = tables.get('nat')
+  // the Services' rules repeat the same parts (comments of a Service, ports, jumps, probabilities): one
+  // value-sharing table for all the small per-Service texts this node parses
+  const sharing = new SharedValues(1 << 20)
   for (const f of nr.fragments) {
-    const parsed = parseFragment(d, f)
+    const parsed = parseFragment(d, f, sharing)
     if (nat != null) {
       for (const c of f.natChains) {
         if (nat.chains.has(c)) continue

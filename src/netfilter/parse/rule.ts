@@ -114,10 +114,11 @@ export class CommandParser {
   readonly shared: SharedValues | null
   /**
    * `textLength`: size of the whole text. Sharing pays off on large texts (whole node rulesets); a
-   * small one (e.g. one Service's rules, parsed thousands of times) has little to share.
+   * small one has little to share on its own, but the many small texts of one node (one per Service)
+   * can share one table (`shared`).
    */
-  constructor (private readonly ctx: LineContext, textLength: number) {
-    this.shared = textLength >= 16384 ? new SharedValues(textLength) : null
+  constructor (private readonly ctx: LineContext, textLength: number, shared?: SharedValues) {
+    this.shared = shared ?? (textLength >= 16384 ? new SharedValues(textLength) : null)
   }
 
   /** Parse the first `n` tokens (`ctx.line` and `ctx.table` set by the caller). */

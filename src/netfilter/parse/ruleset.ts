@@ -10,7 +10,7 @@ import { MAX_LINE, tokenizeLine } from '../tokenize.ts'
 import { renderRule } from '../render/rule.ts'
 import { CommandParser, isTargetName, type LineContext, type ParsedCommand } from './rule.ts'
 import { LineScanner } from './scan.ts'
-import { sameChars } from './share.ts'
+import { sameChars, type SharedValues } from './share.ts'
 import { FastLineParser } from './fast.ts'
 import { ChainIndex } from './chain-index.ts'
 
@@ -29,6 +29,11 @@ export interface ParseOptions {
    * chains create them (empty), and bare words after a `--comment` value extend the comment.
    */
   lenient?: boolean
+  /**
+   * Value sharing to use (see share.ts), e.g. one table for many small texts of the same kind (a
+   * node's per-Service rules); by default a large text gets a table of its own and a small one none.
+   */
+  sharing?: SharedValues
 }
 
 const TABLES = new Set<TableName>(['raw', 'mangle', 'nat', 'filter', 'security'])
@@ -86,7 +91,7 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
   const ruleOps = new Map<number, string>()
   const ctx: LineContext = { table: 'filter', line: 0, lenient: opts.lenient, counters: opts.counters }
   const scanner = new LineScanner(text)
-  const parser = new CommandParser(ctx, text.length)
+  const parser = new CommandParser(ctx, text.length, opts.sharing)
   /** the current table's chains by name in the text (a cache of `cur.chains`, see chain-index.ts) */
   const index = new ChainIndex(text.length >> 8)
   const fast = new FastLineParser(text, parser.shared, index)
