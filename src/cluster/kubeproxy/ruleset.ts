@@ -88,6 +88,8 @@ interface NodeDecl {
   key: string
   /** `*filter` and the filter declarations, one line each */
   filterHead: string
+  /** `*nat` and the nat declarations, one line each */
+  natHead: string
   natSet: Set<string>
 }
 
@@ -96,7 +98,7 @@ const declLine = (c: string): string => `:${c} - [0:0]\n`
 function nodeDecl (nr: NodeRules): NodeDecl {
   const filter = declared(nr, 'filter')
   const nat = declared(nr, 'nat')
-  return { filter, nat, key: filter.join(' ') + '\n' + nat.join(' '), filterHead: '*filter\n' + filter.map(declLine).join(''), natSet: new Set(nat) }
+  return { filter, nat, key: filter.join(' ') + '\n' + nat.join(' '), filterHead: '*filter\n' + filter.map(declLine).join(''), natHead: '*nat\n' + nat.map(declLine).join(''), natSet: new Set(nat) }
 }
 
 function countLines (text: string): number {
@@ -131,10 +133,8 @@ function parseFragment (d: NodeDecl, f: ServiceFragment, sharing: SharedValues):
     rulesOf(f.filterText)
   }
   if (f.natText !== '' || f.natChains.length > 0) {
-    parts.push('*nat\n')
-    line++
-    for (const c of d.nat) parts.push(declLine(c))
-    line += d.nat.length
+    parts.push(d.natHead)
+    line += 1 + d.nat.length
     const own = new Set<string>()
     for (const c of f.natChains) {
       if (d.natSet.has(c) || own.has(c)) continue
