@@ -40,7 +40,8 @@ const traces: FastifyPluginAsyncTypebox = async (app) => {
     const text = wantsText(req.query.format, req.headers.accept)
     // the server's branch limit bounds `all` traces (0: the walk's own MAX_PATHS)
     const cap = app.limits.maxTraceBranches
-    const body = cap > 0 ? { ...req.body as TraceRequestBody, maxPaths: cap } : req.body as TraceRequestBody
+    // (Object.assign, not `{ ...body, maxPaths }`: see buildResponse in cluster/trace/result.ts)
+    const body = cap > 0 ? Object.assign({}, req.body as TraceRequestBody, { maxPaths: cap }) : req.body as TraceRequestBody
     const out = await traces.trace({ cluster: req.params.cluster, uid: snap.cluster.uid, inputs, stateful, body, format: text ? 'text' : 'json' })
     // already serialised (the same bytes the JSON serializer would write)
     reply.type(text ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8')

@@ -65,7 +65,7 @@ export function runTrace (rt: ClusterTraceRuntime, inputs: ClusterInputs, cluste
     throw e
   }
   if (req.reply) {
-    const replyEnv: WalkEnv = req.mode === 'all' ? { ...env, baseState: (n) => cloneEngineState(base(n)) } : env
+    const replyEnv: WalkEnv = req.mode === 'all' ? Object.assign({}, env, { baseState: (n: string) => cloneEngineState(base(n)) }) : env
     for (const p of paths) {
       const r = replyWalk(replyEnv, req, p)
       if (r !== undefined) p.reply = r

@@ -38,8 +38,15 @@ export function replyWalk (env: WalkEnv, req: TraceRequest, path: Path): ReplyRe
     }
   }
   const out: Path[] = []
-  if (f.kind === 'DELIVERED') walkFrom(env, 'sample', f.node, { ...pk, inIface: 'cni0' }, 'ingress', { probability: 1, hops: [], states: path.states }, out)
-  else walkFrom(env, 'sample', f.node, { ...pk, uid: 0, gid: 0 }, 'local', { probability: 1, hops: [], states: path.states }, out)
+  // (the packet is completed in place, not spread into a copy: see buildResponse in result.ts)
+  if (f.kind === 'DELIVERED') {
+    pk.inIface = 'cni0'
+    walkFrom(env, 'sample', f.node, pk, 'ingress', { probability: 1, hops: [], states: path.states }, out)
+  } else {
+    pk.uid = 0
+    pk.gid = 0
+    walkFrom(env, 'sample', f.node, pk, 'local', { probability: 1, hops: [], states: path.states }, out)
+  }
   const r = out[0]
   const last = r.hops[r.hops.length - 1]?.packetOut
   const from = last !== undefined ? { address: last.src, ...(last.sport !== undefined ? { port: last.sport } : {}) } : undefined

@@ -136,13 +136,15 @@ export function walkFrom (env: WalkEnv, mode: 'all' | 'sample', node: string, pa
 /** The first packet of the connection and where it starts. */
 export function initialPacket (req: TraceRequest): { node: string, origin: 'ingress' | 'local', packet: Packet } {
   const s = req.source
-  const base: Packet = { dst: req.destination.address, proto: req.proto, ttl: 64 }
-  if (req.proto === 'icmp') { base.icmpType = 8; base.icmpCode = 0; base.icmpId = s.port; base.length = 84 } else { base.sport = s.port; base.dport = req.destination.port }
-  if (req.proto === 'tcp') base.tcpFlags = ['SYN']
+  // built in place, not spread from a base object (see buildResponse in result.ts: spreads made
+  // V8 promote each trace's young objects)
+  const packet: Packet = { dst: req.destination.address, proto: req.proto, ttl: 64 }
+  if (req.proto === 'icmp') { packet.icmpType = 8; packet.icmpCode = 0; packet.icmpId = s.port; packet.length = 84 } else { packet.sport = s.port; packet.dport = req.destination.port }
+  if (req.proto === 'tcp') packet.tcpFlags = ['SYN']
   switch (s.kind) {
-    case 'external': return { node: s.node, origin: 'ingress', packet: { ...base, src: s.address, inIface: 'eth0' } }
-    case 'pod': return { node: s.pod.node, origin: 'ingress', packet: { ...base, src: s.address, inIface: 'cni0' } }
-    case 'node': return { node: s.node, origin: 'local', packet: { ...base, uid: 0, gid: 0 } }
+    case 'external': packet.src = s.address; packet.inIface = 'eth0'; return { node: s.node, origin: 'ingress', packet }
+    case 'pod': packet.src = s.address; packet.inIface = 'cni0'; return { node: s.pod.node, origin: 'ingress', packet }
+    case 'node': packet.uid = 0; packet.gid = 0; return { node: s.node, origin: 'local', packet }
   }
 }
 
