@@ -40,8 +40,11 @@ const traces: FastifyPluginAsyncTypebox = async (app) => {
     const text = wantsText(req.query.format, req.headers.accept)
     // the server's branch limit bounds `all` traces (0: the walk's own MAX_PATHS)
     const cap = app.limits.maxTraceBranches
-    // (Object.assign, not `{ ...body, maxPaths }`: see buildResponse in cluster/trace/result.ts)
-    const body = cap > 0 ? Object.assign({}, req.body as TraceRequestBody, { maxPaths: cap }) : req.body as TraceRequestBody
+    // set on the request's own parsed body, not copied with `{ ...body, maxPaths }` (on Node 20 that
+    // spread is slow and makes V8 promote young objects: bench/v8-spread.ts) nor with Object.assign
+    // (which would run the `__proto__` setter for a body that has such a key)
+    const body = req.body as TraceRequestBody
+    if (cap > 0) body.maxPaths = cap
     const out = await traces.trace({ cluster: req.params.cluster, uid: snap.cluster.uid, inputs, stateful, body, format: text ? 'text' : 'json' })
     // already serialised (the same bytes the JSON serializer would write)
     reply.type(text ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8')

@@ -138,7 +138,7 @@ export function manipDone (e: CtEntry, m: Manip): boolean {
 /** Current original-direction tuple after the manips bound so far. */
 function currentOrig (e: CtEntry): Tuple {
   const t = invertTuple(e.reply)
-  if (e.orig.proto === 1) return { ...t, sport: e.reply.dport, dport: 0 }
+  if (e.orig.proto === 1) return Object.assign({}, t, { sport: e.reply.dport, dport: 0 })
   return t
 }
 

@@ -2,7 +2,7 @@
  * Engine state the caller keeps between packets of one host: conntrack table, `recent` lists,
  * `statistic --mode nth` counters, rule counters, the seeded PRNG and the virtual clock.
  */
-import { createConntrack, cloneConntrack } from '../conntrack.ts'
+import { createConntrack, cloneConntrack, copyEntry } from '../conntrack.ts'
 import type { Conntrack } from '../conntrack.ts'
 import { createRng } from '../rng.ts'
 import type { RngState } from '../rng.ts'
@@ -58,12 +58,17 @@ export function createEngineState (opts: EngineStateOptions = {}): EngineState {
   }
 }
 
+/** (Object.assign, not `{ ...e, stamps }`: see copyEntry in conntrack.ts) */
+function copyRecentEntry (e: RecentEntry): RecentEntry {
+  return Object.assign({}, e, { stamps: [...e.stamps] })
+}
+
 /** Deep copy (used for `all`-mode branches so each branch has its own future). */
 export function cloneEngineState (s: EngineState): EngineState {
   const recent = new Map<string, RecentTable>()
   for (const [k, t] of s.recent) {
     const entries = new Map<number, RecentEntry>()
-    for (const [a, e] of t.entries) entries.set(a, { ...e, stamps: [...e.stamps] })
+    for (const [a, e] of t.entries) entries.set(a, copyRecentEntry(e))
     recent.set(k, { name: t.name, entries, lruSeq: t.lruSeq })
   }
   const counters = new Map<number, RuleCounter>()
@@ -161,7 +166,7 @@ class OverlayMap<K, V> extends Map<K, V> {
 
 const copyRecentTable = (t: RecentTable): RecentTable => {
   const entries = new Map<number, RecentEntry>()
-  for (const [a, e] of t.entries) entries.set(a, { ...e, stamps: [...e.stamps] })
+  for (const [a, e] of t.entries) entries.set(a, copyRecentEntry(e))
   return { name: t.name, entries, lruSeq: t.lruSeq }
 }
 
@@ -174,7 +179,7 @@ const copyRecentTable = (t: RecentTable): RecentTable => {
 export function branchEngineState (s: EngineState): EngineState {
   return {
     conntrack: {
-      byTuple: new OverlayMap(s.conntrack.byTuple, (e) => ({ ...e, orig: { ...e.orig }, reply: { ...e.reply }, status: { ...e.status } })),
+      byTuple: new OverlayMap(s.conntrack.byTuple, copyEntry),
       nextId: s.conntrack.nextId
     },
     recent: new OverlayMap(s.recent, copyRecentTable),
