@@ -117,37 +117,50 @@ const FRAGMENT_BYTES = new WeakMap<object, Buffer>()
 
 /**
  * The UTF-8 bytes of traceJSON(r), built without the whole text as one string: shared fragments
- * (most of a trace) are encoded once and their bytes copied, so a fragment holding a non-ASCII
- * character (an arrow) does not turn the whole text into a two-byte string, slow to measure and
- * encode; the text between fragments is joined and written as one-byte strings.
+ * (most of a trace) are encoded once and their bytes copied (`TypedArray.set`: no call into Buffer's
+ * native code), so a fragment holding a non-ASCII character (an arrow) does not turn the whole text
+ * into a two-byte string, slow to measure and encode; the text between fragments is joined and
+ * written as one-byte strings.
  */
+class ByteSink implements Sink {
+  buf = Buffer.allocUnsafe(32 * 1024)
+  off = 0
+  private readonly pending: string[] = []
+
+  private ensure (n: number): void {
+    if (this.off + n <= this.buf.length) return
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.off + n))
+    next.set(this.buf.subarray(0, this.off))
+    this.buf = next
+  }
+
+  text (s: string): void {
+    this.pending.push(s)
+  }
+
+  flush (): void {
+    const p = this.pending
+    if (p.length === 0) return
+    const s = p.length === 1 ? p[0] : p.join('')
+    p.length = 0
+    this.ensure(3 * s.length)
+    this.off += this.buf.write(s, this.off)
+  }
+
+  fragment (o: object, s: string): void {
+    let b = FRAGMENT_BYTES.get(o)
+    if (b === undefined) FRAGMENT_BYTES.set(o, b = Buffer.from(s))
+    this.flush()
+    this.ensure(b.length)
+    this.buf.set(b, this.off)
+    this.off += b.length
+  }
+}
+
+/** The UTF-8 bytes of traceJSON(r) (see ByteSink). */
 export function traceJSONBytes (r: object): Buffer {
-  let buf = Buffer.allocUnsafe(32 * 1024)
-  let off = 0
-  const pending: string[] = []
-  const ensure = (n: number): void => {
-    if (off + n <= buf.length) return
-    const next = Buffer.allocUnsafe(Math.max(buf.length * 2, off + n))
-    buf.copy(next, 0, 0, off)
-    buf = next
-  }
-  const flush = (): void => {
-    if (pending.length === 0) return
-    const s = pending.length === 1 ? pending[0] : pending.join('')
-    pending.length = 0
-    ensure(s.length * 3)
-    off += buf.write(s, off)
-  }
-  object(r, {
-    text: (s) => { pending.push(s) },
-    fragment: (o, s) => {
-      let b = FRAGMENT_BYTES.get(o)
-      if (b === undefined) FRAGMENT_BYTES.set(o, b = Buffer.from(s))
-      flush()
-      ensure(b.length)
-      off += b.copy(buf, off)
-    }
-  })
-  flush()
-  return buf.subarray(0, off)
+  const out = new ByteSink()
+  object(r, out)
+  out.flush()
+  return out.buf.subarray(0, out.off)
 }
