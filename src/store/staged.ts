@@ -188,10 +188,6 @@ export class StagedRepo extends Repo {
     return row
   }
 
-  /**
-   * Loads the rows of the (namespace, name) pairs not cached yet into `cache` (null for a missing
-   * one), by name in chunks: one query per chunk instead of one per object.
-   */
   /** One row by namespace and name: from the cache, else read once (a miss is remembered too). */
   async #row<R, Row> (
     cache: Map<string, Row | null>, namespace: string, name: string,
@@ -207,6 +203,10 @@ export class StagedRepo extends Repo {
     return row
   }
 
+  /**
+   * Loads the rows of the (namespace, name) pairs not cached yet into `cache` (null for a missing
+   * one), by name in chunks: one query per chunk instead of one per object.
+   */
   async #prefetch<R extends { namespace: string, name: string }, Row> (
     cache: Map<string, Row | null>, names: Array<[string, string]>,
     fetch: (part: string[]) => Promise<R[]>, toRow: (r: R) => Row

@@ -42,7 +42,7 @@ interface Sink {
 }
 
 function element (v: unknown, walk: boolean, out: Sink): void {
-  if (typeof v !== 'object' || v === null) { out.text(JSON.stringify(v) ?? 'null'); return }
+  if (typeof v !== 'object' || v === null) { out.text(primitive(v) ?? 'null'); return }
   const f = fragment(v)
   if (f !== undefined) out.fragment(v, f)
   else if (walk && !Array.isArray(v)) object(v, out)
