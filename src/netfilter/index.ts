@@ -6,7 +6,7 @@ export * from './model.ts'
 /** The one error type the parser throws (code, line, column/token, reason). */
 export { NetfilterError, type NetfilterErrorCode, type NetfilterErrorInit } from './errors.ts'
 /** Parse iptables-save / iptables-restore text with restore semantics (`noflush`, `base`, `counters` options). */
-export { parseRuleset, emptyTable, type ParseOptions } from './parse/ruleset.ts'
+export { parseRuleset, emptyTable, type ParseOptions, type RuleBlock } from './parse/ruleset.ts'
 /** Render a ruleset exactly like iptables-save v1.8.9 (nf_tables by default). */
 export { renderRuleset, NFT_TABLE_ORDER, LEGACY_TABLE_ORDER, type RenderOptions } from './render/ruleset.ts'
 /** The canonical `-A CHAIN …` line of one rule (used by traces). */

@@ -139,7 +139,8 @@ function writeRules (w: ServiceWork, cfg: ProxierConfig, largeClusterMode: boole
   return out
 }
 
-const joinLines = (a: string[]): string => a.length === 0 ? '' : a.join('\n') + '\n'
+/** the lines, each ending in a newline, as one flat string (`join` + '\n' would make a rope, copied again on first read) */
+const joinLines = (a: string[]): string => a.length === 0 ? '' : a.concat('').join('\n')
 
 /**
  * One Service's rules: the texts are kept; the records (with provenance) are generated again from the

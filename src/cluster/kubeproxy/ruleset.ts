@@ -108,53 +108,52 @@ function countLines (text: string): number {
 }
 
 /**
- * Same document layout (and so the same rule line numbers) as parseParts over the fragment's
- * records: `*filter`, the node's filter declarations, the filter rules, `COMMIT`, then the same for
- * nat with the node's nat declarations followed by the fragment's own chains.
+ * A fragment's rules, numbered as in the document parseParts would build from its records: `*filter`,
+ * the node's filter declarations, the filter rules, `COMMIT`, then the same for nat with the node's
+ * nat declarations followed by the fragment's own chains. The fragment's two texts are parsed as rule
+ * blocks of their tables (see ParseOptions.block), so that document is never built.
  */
 function parseFragment (d: NodeDecl, f: ServiceFragment, sharing: SharedValues): FragChain[] {
   const hit = fragMemo.get(f)
   if (hit != null && hit.decl === d.key) return hit.chains
-  const parts: string[] = []
   /** per rule line (in record order): its line number */
   const ruleLines: number[] = []
+  const out: FragChain[] = []
   let line = 0
-  const rulesOf = (text: string): void => {
-    parts.push(text)
+  let source: FragmentProvenance | null = null
+  let recordAt: Int32Array | null = null
+  const block = (table: KpTable, text: string, chains: readonly string[]): void => {
+    line += 1 + chains.length
+    const first = line + 1
     const n = countLines(text)
     for (let k = 1; k <= n; k++) ruleLines.push(line + k)
-    line += n
-    parts.push('COMMIT\n')
-    line++
-  }
-  if (f.filterText !== '') {
-    parts.push(d.filterHead)
-    line += 1 + d.filter.length
-    rulesOf(f.filterText)
-  }
-  if (f.natText !== '' || f.natChains.length > 0) {
-    parts.push(d.natHead)
-    line += 1 + d.nat.length
-    const own = new Set<string>()
-    for (const c of f.natChains) {
-      if (d.natSet.has(c) || own.has(c)) continue
-      own.add(c)
-      parts.push(declLine(c))
-      line++
+    line += n + 1
+    const parsed = parseRuleset(text, { sharing, block: { table, chains, line: first } })
+    const t = parsed.tables.get(table)
+    if (t === undefined) return
+    for (const c of t.chains.values()) {
+      if (c.rules.length > 0) out.push({ table, chain: c.name, owned: table === 'nat' && f.natChains.includes(c.name), rules: c.rules })
     }
-    rulesOf(f.natText)
   }
-  const out: FragChain[] = []
-  if (parts.length > 0) {
-    const parsed = parseRuleset(parts.join(''), { sharing })
+  if (f.filterText !== '') block('filter', f.filterText, d.filter)
+  if (f.natText !== '' || f.natChains.length > 0) {
+    let chains = d.nat
+    for (const c of f.natChains) {
+      if (d.natSet.has(c) || (chains !== d.nat && chains.includes(c))) continue
+      if (chains === d.nat) chains = d.nat.slice()
+      chains.push(c)
+    }
+    block('nat', f.natText, chains)
+  }
+  if (out.length > 0) {
     // provenance is worked out when a trace or view first reads it (see lazy-provenance.ts)
-    const source = new FragmentProvenance(f)
-    const recordAt = new Int32Array(line + 1).fill(-1)
+    source = new FragmentProvenance(f)
+    recordAt = new Int32Array(line + 1).fill(-1)
     for (let i = 0; i < ruleLines.length; i++) recordAt[ruleLines[i]] = i
-    attach(parsed, line => recordAt[line] >= 0 ? new LazyProvenance(source, recordAt[line]) : undefined)
-    for (const [tn, t] of parsed.tables) {
-      for (const c of t.chains.values()) {
-        if (c.rules.length > 0) out.push({ table: tn, chain: c.name, owned: tn === 'nat' && f.natChains.includes(c.name), rules: c.rules })
+    for (const e of out) {
+      for (const r of e.rules) {
+        const at = r.pos === undefined ? -1 : recordAt[r.pos.line]
+        if (at >= 0) r.provenance = new LazyProvenance(source, at)
       }
     }
   }

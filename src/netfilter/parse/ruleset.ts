@@ -34,6 +34,23 @@ export interface ParseOptions {
    * node's per-Service rules); by default a large text gets a table of its own and a small one none.
    */
   sharing?: SharedValues
+  /**
+   * The text is the body of one table block: chain and rule lines without the `*table` line and
+   * without `COMMIT`. It is read as if it followed `*table` and a `:CHAIN - [0:0]` line for each of
+   * `chains`, and as if `COMMIT` ended it; its first line is line `line` (default 1) in positions and
+   * errors. For callers that assemble a ruleset from many small texts of one table (e.g. a node's
+   * per-Service rules) and would otherwise build each text anew around its declarations.
+   */
+  block?: RuleBlock
+}
+
+/** See ParseOptions.block. */
+export interface RuleBlock {
+  table: TableName
+  /** user chains declared before the text */
+  chains: readonly string[]
+  /** number of the text's first line (default 1) */
+  line?: number
 }
 
 const TABLES = new Set<TableName>(['raw', 'mangle', 'nat', 'filter', 'security'])
@@ -114,6 +131,31 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
   /** content lines in the current table block: iptables-nft creates nothing for an empty block [exp] */
   let blockLines = 0
   let lineNo = 0
+  const block = opts.block
+  /** line numbers of the text are `lineBase` + the line's number in it */
+  const lineBase = block === undefined ? 0 : (block.line ?? 1) - 1
+  if (block !== undefined) {
+    cur = openBlock(block, tables, opts.noflush === true)
+    checkAllJumps = opts.noflush === true && tables.has(block.table)
+    for (const c of cur.chains.values()) index.set(c)
+    blockLines = block.chains.length
+    lineNo = lineBase
+  }
+  /** The block's COMMIT: flush, check the jumps and the graph, keep the table. */
+  const commit = (t: Table): void => {
+    flush()
+    lastChain = undefined
+    if (blockHasJumps && deferred === null) {
+      if (checkAllJumps) checkJumps(t, text, opts.lenient === true, lineBase)
+      try {
+        checkGraph(t, ruleOps)
+      } catch (e) {
+        if (!(e instanceof NetfilterError) || e.code !== 'E_RULE') throw e
+        deferred = e
+      }
+    }
+    if (blockLines > 0 || tables.has(t.name)) tables.set(t.name, t)
+  }
   let pos = 0
   const len = text.length
   while (pos < len) {
@@ -154,18 +196,8 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
       fail('E_PARSE', line.startsWith('COMMIT') ? 'COMMIT without a table' : 'no table specified (missing *table line)', lineNo, 1)
     }
     if (end - ls === 6 && text.startsWith('COMMIT', ls)) {
-      flush()
-      lastChain = undefined
-      if (blockHasJumps && deferred === null) {
-        if (checkAllJumps) checkJumps(cur, text, opts.lenient === true)
-        try {
-          checkGraph(cur, ruleOps)
-        } catch (e) {
-          if (!(e instanceof NetfilterError) || e.code !== 'E_RULE') throw e
-          deferred = e
-        }
-      }
-      if (blockLines > 0 || tables.has(cur.name)) tables.set(cur.name, cur)
+      if (block !== undefined) fail('E_PARSE', 'COMMIT inside a rule block (the block ends the table)', lineNo, 1)
+      commit(cur)
       cur = null
       continue
     }
@@ -238,7 +270,8 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
     }
   }
   if (cur !== null) {
-    throw new NetfilterError({ code: 'E_COMMIT_EXPECTED', reason: `COMMIT expected at line ${lineNo + 1}`, line: lineNo + 1 })
+    if (block === undefined) throw new NetfilterError({ code: 'E_COMMIT_EXPECTED', reason: `COMMIT expected at line ${lineNo + 1}`, line: lineNo + 1 })
+    commit(cur)
   }
   if (deferred !== null) throw deferred
   return { tables }
@@ -262,8 +295,35 @@ function textIs (text: string, a: number, b: number, s: string): boolean {
   return true
 }
 
+/**
+ * The table a rule block starts with, as after `*table` and its chain lines: a fresh one, or (noflush)
+ * a copy of the existing one whose declared user chains are flushed.
+ */
+function openBlock (block: RuleBlock, tables: Map<TableName, Table>, noflush: boolean): Table {
+  const existing = tables.get(block.table)
+  if (!TABLES.has(block.table)) fail('E_UNKNOWN_TABLE', `table name '${String(block.table)}' invalid`, (block.line ?? 1) - 1)
+  const keep = noflush && existing !== undefined
+  const t = keep ? copyTable(existing) : emptyTable(block.table)
+  if (!keep) for (const c of t.chains.values()) c.declared = false
+  const line = (block.line ?? 1) - 1
+  for (const name of block.chains) {
+    const had = t.chains.get(name)
+    // as `:NAME - [0:0]`: a built-in chain keeps its policy and counts as declared
+    if (had?.builtin === true) {
+      t.chains.set(name, { ...had, declared: true })
+      continue
+    }
+    if ((BUILTIN_CHAINS as Record<string, string[]>)[t.name].includes(name)) {
+      fail('E_CHAIN', `chain '${name}' is not a built-in chain of table '${t.name}'`, line, undefined, name)
+    }
+    if (had === undefined) validateNewChain(name, line, 2)
+    t.chains.set(name, { name, builtin: false, policy: null, rules: [] })
+  }
+  return t
+}
+
 /** At COMMIT (like iptables-nft): every jump/goto must name a user chain of the table. */
-function checkJumps (t: Table, text: string, lenient: boolean): void {
+function checkJumps (t: Table, text: string, lenient: boolean, lineBase = 0): void {
   for (const c of [...t.chains.values()]) {
     for (const r of c.rules) {
       const tg = r.target
@@ -275,7 +335,7 @@ function checkJumps (t: Table, text: string, lenient: boolean): void {
         continue
       }
       const line = r.pos?.line ?? 0
-      return fail('E_UNKNOWN_TARGET', `Chain '${tg.chain}' does not exist`, line, targetColumn(text, line, tg.chain), tg.chain)
+      return fail('E_UNKNOWN_TARGET', `Chain '${tg.chain}' does not exist`, line, targetColumn(text, line - lineBase, tg.chain), tg.chain)
     }
   }
 }
