@@ -32,10 +32,38 @@ export interface IndexRun {
   start: number
   /** exclusive */
   end: number
-  /** destination (-1 = none) → (proto << 16 | port) → ascending rule indexes */
-  byKey: Map<number, Map<number, number[]>>
-  /** does any rule in the run lack `-d` */
-  anyDst: boolean
+  /** runKey(destination, protocol, port) → ascending rule indexes (a number when there is one) */
+  byKey: Map<number, number | number[]>
+  /** the same for the rules of the run without `-d` (destination 0 in the key); null when none */
+  anyDst: Map<number, number | number[]> | null
+}
+
+/** 2-bit codes of the port protocols in index keys (0: not indexed) */
+const PROTO_CODE: Record<number, number> = { 6: 1, 17: 2, 132: 3 }
+
+/**
+ * One number for (destination, protocol, port): 32 + 2 + 16 bits, exact in a double. -1 when the
+ * protocol has no ports (no indexed rule can match).
+ */
+export function runKey (dst: number, proto: number, port: number): number {
+  const code = PROTO_CODE[proto]
+  if (code === undefined || !(port >= 0 && port <= 65535)) return -1
+  return (dst >>> 0) * 262144 + code * 65536 + port
+}
+
+function addKey (m: Map<number, number | number[]>, key: number, k: number): void {
+  const had = m.get(key)
+  if (had === undefined) m.set(key, k)
+  else if (typeof had === 'number') m.set(key, [had, k])
+  else had.push(k)
+}
+
+/** first index ≥ `from` of an entry (`end` when none) */
+function firstFrom (e: number | number[] | undefined, from: number, end: number): number {
+  if (e === undefined) return end
+  if (typeof e === 'number') return e >= from ? e : end
+  for (const k of e) if (k >= from) return k
+  return end
 }
 
 export interface PChain {
@@ -61,7 +89,7 @@ export interface PChain {
 }
 
 interface TableData {
-  chains: Map<string, PChain>
+  chains: PChains
   /** rule rank by source line (restore order) when every rule has a position */
   rank?: Int32Array
   /** handle of the first rule = number of chains */
@@ -69,9 +97,73 @@ interface TableData {
   ids: { next: number }
 }
 
+/**
+ * A table's prepared chains by name, each made on first use (a kube-proxy node has tens of thousands
+ * of chains and a trace visits a handful): `get` and iteration read like a Map's.
+ */
+export class PChains {
+  readonly #table: Table
+  readonly #made = new Map<string, PChain>()
+  #all = false
+  /** per chain with indexed runs: the run of each rule (see indexRuns) */
+  readonly #runs: Map<Chain, Array<IndexRun | undefined>>
+  /** first rule's index in table order, per chain (made on first need: handles of rules without positions) */
+  #offsets: Map<Chain, number> | null = null
+  td!: TableData
+
+  constructor (table: Table, runs: Map<Chain, Array<IndexRun | undefined>>) {
+    this.#table = table
+    this.#runs = runs
+  }
+
+  get size (): number {
+    return this.#table.chains.size
+  }
+
+  get (name: string): PChain | undefined {
+    const pc = this.#made.get(name)
+    if (pc !== undefined) return pc
+    const c = this.#table.chains.get(name)
+    return c === undefined ? undefined : this.#make(c)
+  }
+
+  /** every chain, in table order */
+  values (): IterableIterator<PChain> {
+    if (!this.#all) {
+      for (const c of this.#table.chains.values()) if (!this.#made.has(c.name)) this.#make(c)
+      this.#all = true
+      // in table order, as the source table has them
+      const ordered = new Map<string, PChain>()
+      for (const name of this.#table.chains.keys()) ordered.set(name, this.#made.get(name)!)
+      this.#made.clear()
+      for (const [k, v] of ordered) this.#made.set(k, v)
+    }
+    return this.#made.values()
+  }
+
+  #make (c: Chain): PChain {
+    const td = this.td
+    const nftHooked = !(c.builtin && c.declared === false && c.rules.length === 0 && c.policy !== 'DROP')
+    const offset = td.rank !== undefined ? 0 : this.#offsetOf(c)
+    const pc: PChain = { name: c.name, table: this.#table.name, builtin: c.builtin, policy: c.policy, count: c.rules.length, endId: td.ids.next++, nftHooked, offset, runOf: this.#runs.get(c), source: c, t: td }
+    this.#made.set(c.name, pc)
+    return pc
+  }
+
+  #offsetOf (c: Chain): number {
+    let o = this.#offsets
+    if (o === null) {
+      o = this.#offsets = new Map()
+      let off = 0
+      for (const x of this.#table.chains.values()) { o.set(x, off); off += x.rules.length }
+    }
+    return o.get(c) ?? 0
+  }
+}
+
 export interface PTable {
   name: TableName
-  chains: Map<string, PChain>
+  chains: PChains
 }
 
 export interface PrepareOptions {
@@ -113,9 +205,11 @@ const PORT_PROTOS = new Map<number, Match['kind']>([[6, 'tcp'], [17, 'udp'], [13
 
 /** Index key of a rule, or null when the rule is not a pure `[-d A/32] -p P --dport N` rule. */
 export function indexKeyOf (r: Rule): { dst: number | null, proto: number, port: number } | null {
+  // most rules fail the first test (the jumps and marks of per-Service chains have no protocol)
+  const pr = r.protocol
+  if (pr === undefined || pr.invert) return null
   if (r.source !== undefined || r.inIface !== undefined || r.outIface !== undefined || r.fragment !== undefined) return null
-  if (r.protocol === undefined || r.protocol.invert) return null
-  const kind = PORT_PROTOS.get(r.protocol.proto)
+  const kind = PORT_PROTOS.get(pr.proto)
   if (kind === undefined) return null
   let dst: number | null = null
   if (r.destination !== undefined) {
@@ -132,10 +226,13 @@ export function indexKeyOf (r: Rule): { dst: number | null, proto: number, port:
     port = pm.dport.value.min
   }
   if (port === null) return null
-  return { dst, proto: r.protocol.proto, port }
+  return { dst, proto: pr.proto, port }
 }
 
-/** Index a ruleset for evaluation (pure; the ruleset is not modified). Rules are materialised lazily. */
+/**
+ * Index a ruleset for evaluation (pure; the ruleset is not modified). Chains and their rules are
+ * prepared lazily; what needs every rule (counts, line ranks, indexed runs) is worked out here.
+ */
 export function prepareRuleset (ruleset: Ruleset, opts: PrepareOptions = {}): Prepared {
   const tables = new Map<TableName, PTable>()
   const minRun = opts.minIndexRun ?? 4
@@ -145,16 +242,18 @@ export function prepareRuleset (ruleset: Ruleset, opts: PrepareOptions = {}): Pr
   let ruleCount = 0
   let hasTraceTarget = false
   for (const [tname, table] of ruleset.tables) {
-    const pt: PTable = { name: tname, chains: new Map() }
-    tables.set(tname, pt)
-    const td: TableData = { chains: pt.chains, handleBase: table.chains.size, ids }
-    // handles: chains take 1..C in table order, rules follow in restore (line) order
-    const sum = prepareChains(tname, table, pt, td)
+    const sum = scanChains(table)
     userChainCount += sum.userChains
     ruleCount += sum.rules
     if (sum.trace) hasTraceTarget = true
-    if (sum.allLines) td.rank = rankLines(table, sum.maxLine)
-    indexedRuns += indexRuns(pt, minRun)
+    const runs = new Map<Chain, Array<IndexRun | undefined>>()
+    indexedRuns += indexRuns(table, minRun, runs)
+    const chains = new PChains(table, runs)
+    // handles: chains take 1..C in table order, rules follow in restore (line) order
+    const td: TableData = { chains, handleBase: table.chains.size, ids }
+    if (sum.rank !== undefined) td.rank = sum.rank
+    chains.td = td
+    tables.set(tname, { name: tname, chains })
   }
   return {
     id: ++preparedSeq,
@@ -168,53 +267,58 @@ export function prepareRuleset (ruleset: Ruleset, opts: PrepareOptions = {}): Pr
   }
 }
 
-/** The prepared chains of a table (rules come later, see rulesOf), and what prepareRuleset counts. */
-function prepareChains (tname: TableName, table: Table, pt: PTable, td: TableData): { userChains: number, rules: number, trace: boolean, maxLine: number, allLines: boolean } {
-  const ids = td.ids
-  let maxLine = 0
-  let allLines = true
-  let offset = 0
+/** What prepareRuleset counts over a table's rules; `rank` when every rule has a line (see rankLines). */
+function scanChains (table: Table): { userChains: number, rules: number, trace: boolean, rank?: Int32Array } {
+  let count = 0
   let userChains = 0
-  let trace = false
   for (const c of table.chains.values()) {
     if (!c.builtin) userChains++
-    const nftHooked = !(c.builtin && c.declared === false && c.rules.length === 0 && c.policy !== 'DROP')
-    const pc: PChain = { name: c.name, table: tname, builtin: c.builtin, policy: c.policy, count: c.rules.length, endId: ids.next++, nftHooked, offset, runOf: undefined, source: c, t: td }
-    pt.chains.set(c.name, pc)
+    count += c.rules.length
+  }
+  // one pass over the rules (their fields are read through many hidden classes: slow reads)
+  const lines = new Int32Array(count)
+  let maxLine = 0
+  let allLines = true
+  let trace = false
+  let n = 0
+  for (const c of table.chains.values()) {
     const rules = c.rules
-    offset += rules.length
     for (let k = 0; k < rules.length; k++) {
       const r = rules[k]
       const l = r.pos?.line
       if (l === undefined) allLines = false
-      else if (l > maxLine) maxLine = l
+      else {
+        lines[n++] = l
+        if (l > maxLine) maxLine = l
+      }
       if (r.target !== null && r.target.kind === 'TRACE') trace = true
     }
   }
-  return { userChains, rules: offset, trace, maxLine, allLines }
+  return { userChains, rules: count, trace, rank: allLines ? rankLines(lines, maxLine) : undefined }
 }
 
 /**
- * Rank of each rule line in restore order (`rank[line]`, 1-based), when every rule has a line.
+ * Rank of each rule line in restore order (`rank[line]`, 1-based), from every rule's line.
  * (The loops of prepareRuleset live in small functions of their own: they run once per table, and
  * V8 optimises a small function's loop much sooner than one inside a big function.)
  */
-function rankLines (table: Table, maxLine: number): Int32Array {
+function rankLines (lines: Int32Array, maxLine: number): Int32Array {
   const rank = new Int32Array(maxLine + 2)
-  for (const c of table.chains.values()) {
-    const rules = c.rules
-    for (let k = 0; k < rules.length; k++) rank[rules[k].pos!.line] = 1
-  }
+  for (let k = 0; k < lines.length; k++) rank[lines[k]] = 1
   let acc = 0
   for (let l = 0; l < rank.length; l++) { if (rank[l] !== 0) rank[l] = ++acc }
   return rank
 }
 
-/** Index runs of `[-d A/32] -p P --dport N` rules in every chain of `pt`; returns how many. */
-function indexRuns (pt: PTable, minRun: number): number {
+/**
+ * Index runs of `[-d A/32] -p P --dport N` rules in every chain of `table` (into `runs`: per chain
+ * with a run, each rule's run); returns how many.
+ */
+function indexRuns (table: Table, minRun: number, runs: Map<Chain, Array<IndexRun | undefined>>): number {
   let indexedRuns = 0
-  for (const pc of pt.chains.values()) {
-    const rules = pc.source.rules
+  for (const c of table.chains.values()) {
+    const rules = c.rules
+    let runOf: Array<IndexRun | undefined> | undefined
     let i = 0
     while (i < rules.length) {
       const k0 = indexKeyOf(rules[i])
@@ -227,18 +331,13 @@ function indexRuns (pt: PTable, minRun: number): number {
         keys.push(kj)
       }
       if (j - i >= minRun) {
-        const run: IndexRun = { start: i, end: j, byKey: new Map(), anyDst: false }
-        if (pc.runOf === undefined) pc.runOf = new Array(rules.length)
+        const run: IndexRun = { start: i, end: j, byKey: new Map(), anyDst: null }
+        if (runOf === undefined) runs.set(c, runOf = new Array(rules.length))
         for (let k = i; k < j; k++) {
           const key = keys[k - i]
-          if (key.dst === null) run.anyDst = true
-          const dk = key.dst === null ? -1 : key.dst
-          let inner = run.byKey.get(dk)
-          if (inner === undefined) { inner = new Map(); run.byKey.set(dk, inner) }
-          const pk = (key.proto << 16) | key.port
-          const list = inner.get(pk)
-          if (list === undefined) inner.set(pk, [k]); else list.push(k)
-          pc.runOf[k] = run
+          if (key.dst === null) addKey(run.anyDst ??= new Map(), runKey(0, key.proto, key.port), k)
+          else addKey(run.byKey, runKey(key.dst, key.proto, key.port), k)
+          runOf[k] = run
         }
         indexedRuns++
       }
@@ -275,15 +374,12 @@ export function rulesOf (pc: PChain): PRule[] {
 
 /** First rule index ≥ `from` in `run` that can match (dst, proto, port); `run.end` when none. */
 export function runLookup (run: IndexRun, from: number, dst: number, proto: number, port: number): number {
-  let best = run.end
-  const pk = (proto << 16) | port
-  const a = run.byKey.get(dst)?.get(pk)
-  if (a !== undefined) for (const k of a) if (k >= from) { best = k; break }
-  if (run.anyDst) {
-    const b = run.byKey.get(-1)?.get(pk)
-    if (b !== undefined) for (const k of b) if (k >= from) { if (k < best) best = k; break }
-  }
-  return best
+  const key = runKey(dst, proto, port)
+  if (key < 0) return run.end
+  const best = firstFrom(run.byKey.get(key), from, run.end)
+  if (run.anyDst === null) return best
+  const other = firstFrom(run.anyDst.get(runKey(0, proto, port)), from, run.end)
+  return other < best ? other : best
 }
 
 /** Canonical text of a prepared rule (memoised). */
