@@ -24,11 +24,6 @@ export const BUILTIN_CHAINS: Record<TableName, HookName[]> = {
 }
 
 /** Where a line came from in the parsed text (1-based). */
-export interface SourcePos {
-  line: number
-  column?: number
-}
-
 /** Free-form annotation a producer (e.g. the kube-proxy generator) attaches to a rule. */
 export interface Provenance {
   /** e.g. "default/web:http" */
@@ -172,7 +167,8 @@ export interface Rule {
   /** null = no target: the rule only counts packets and falls through */
   target: Target | null
   counters?: Counters
-  pos?: SourcePos
+  /** line of the text the rule was parsed from (rules of one comma-list line share it) */
+  line?: number
   provenance?: Provenance
 }
 

@@ -78,7 +78,7 @@ const strip = (rs: ReturnType<typeof nodeRulesetFull>): unknown =>
  * A rule without its position, its provenance as plain data: the JSON text and each field read one
  * by one (nodeRuleset's provenance is worked out on first read, see lazy-provenance.ts).
  */
-function rule ({ pos: _p, provenance, ...r }: Rule): unknown {
+function rule ({ line: _l, provenance, ...r }: Rule): unknown {
   if (provenance === undefined) return r
   const fields = Object.fromEntries(['origin', 'service', 'servicePort', 'endpoint', 'field', 'note'].map(k => [k, provenance[k]]))
   return { ...r, provenance: JSON.parse(JSON.stringify(provenance)), fields }

@@ -30,7 +30,7 @@ const strip = (rs: ReturnType<typeof nodeRulesetFull>): unknown =>
   [...rs.tables.values()].map(t => ({
     name: t.name,
     chains: [...t.chains.values()].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
-      .map(c => ({ name: c.name, builtin: c.builtin, policy: c.policy, rules: c.rules.map(({ pos: _p, ...r }) => r) }))
+      .map(c => ({ name: c.name, builtin: c.builtin, policy: c.policy, rules: c.rules.map(({ line: _l, ...r }) => r) }))
   }))
 
 test('nodes rendered through one cache equal standalone renders (restore, records, save view, ruleset)', () => {

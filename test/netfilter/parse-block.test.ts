@@ -45,7 +45,7 @@ test('a rule block parses to the same table, rules and line numbers as the docum
     const doc = parseRuleset(documentOf('nat', NAT_CHAINS, NAT_BODY, lead))
     assert.deepEqual(plain(block), plain(doc))
     const sep1 = block.tables.get('nat')!.chains.get('KUBE-SEP-1')!
-    assert.equal(sep1.rules[1].pos?.line, line + 4)
+    assert.equal(sep1.rules[1].line, line + 4)
     // OUTPUT got a rule: declared; PREROUTING did not
     assert.equal(block.tables.get('nat')!.chains.get('OUTPUT')!.declared, doc.tables.get('nat')!.chains.get('OUTPUT')!.declared)
     assert.equal(block.tables.get('nat')!.chains.get('PREROUTING')!.declared, false)
@@ -54,7 +54,7 @@ test('a rule block parses to the same table, rules and line numbers as the docum
 
 test('a rule block without a line number starts at line 1; an empty block keeps its declared chains', () => {
   const rs = parseRuleset('-A X -j ACCEPT\n', { block: { table: 'filter', chains: ['X'] } })
-  assert.equal(rs.tables.get('filter')!.chains.get('X')!.rules[0].pos?.line, 1)
+  assert.equal(rs.tables.get('filter')!.chains.get('X')!.rules[0].line, 1)
   const empty = parseRuleset('', { block: { table: 'filter', chains: ['Y'] } })
   assert.deepEqual([...empty.tables.get('filter')!.chains.keys()], ['INPUT', 'FORWARD', 'OUTPUT', 'Y'])
   // no declarations and no lines: like `*filter` + COMMIT, iptables-nft creates nothing

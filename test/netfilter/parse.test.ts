@@ -85,9 +85,9 @@ test('limit is validated and canonicalised like iptables-save prints it (kept as
   assert.deepEqual(one('filter', '-m limit --limit 10/s -j ACCEPT').matches, [{ kind: 'unknown', module: 'limit', args: ['--limit', '10/sec'] }])
 })
 
-test('pos.line is the source line; multi-address rules share it', () => {
+test('line is the source line; multi-address rules share it', () => {
   const rs = parseRuleset('*filter\n:INPUT ACCEPT [0:0]\n# comment\n\n-A INPUT -s 1.1.1.1,2.2.2.2 -j ACCEPT\nCOMMIT\n')
-  assert.deepEqual(rulesOf(rs, 'filter', 'INPUT').map(r => r.pos), [{ line: 5 }, { line: 5 }])
+  assert.deepEqual(rulesOf(rs, 'filter', 'INPUT').map(r => r.line), [5, 5])
 })
 
 test('rule commands: -I n, -D n, -D spec, -R n, -F, -P, -N, -E updates references, -Z', () => {

@@ -18,7 +18,7 @@ function attach (rs: Ruleset, provAt: (line: number) => RuleProvenance | undefin
   for (const t of rs.tables.values()) {
     for (const c of t.chains.values()) {
       for (const r of c.rules) {
-        const line = r.pos?.line
+        const line = r.line
         const p = line != null ? provAt(line) : undefined
         if (p != null) r.provenance = p
       }
@@ -152,7 +152,7 @@ function parseFragment (d: NodeDecl, f: ServiceFragment, sharing: SharedValues):
     for (let i = 0; i < ruleLines.length; i++) recordAt[ruleLines[i]] = i
     for (const e of out) {
       for (const r of e.rules) {
-        const at = r.pos === undefined ? -1 : recordAt[r.pos.line]
+        const at = r.line === undefined ? -1 : recordAt[r.line]
         if (at >= 0) r.provenance = new LazyProvenance(source, at)
       }
     }

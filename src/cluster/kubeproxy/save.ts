@@ -106,7 +106,7 @@ export function saveViewEngine (nr: NodeRules, opts: SaveOptions = {}): string {
 export interface JsonRule {
   /** canonical iptables-save line */
   text: string
-  rule: Omit<Rule, 'counters' | 'pos'>
+  rule: Omit<Rule, 'counters' | 'line'>
   provenance: RuleProvenance | null
 }
 
@@ -133,7 +133,7 @@ export function jsonView (nr: NodeRules, filter: ViewFilter = {}, cache?: KubePr
       for (const r of c.rules) {
         const prov = (r.provenance ?? null) as RuleProvenance | null
         if (filter.service != null && prov?.service !== filter.service) continue
-        const { counters: _c, pos: _p, provenance: _v, ...rest } = r
+        const { counters: _c, line: _l, provenance: _v, ...rest } = r
         rules.push({ text: renderRule(c.name, r), rule: rest, provenance: prov })
       }
       if ((filter.service != null || filter.chain != null) && rules.length === 0) continue

@@ -285,7 +285,7 @@ function scanChains (table: Table): { userChains: number, rules: number, trace: 
     const rules = c.rules
     for (let k = 0; k < rules.length; k++) {
       const r = rules[k]
-      const l = r.pos?.line
+      const l = r.line
       if (l === undefined) allLines = false
       else {
         lines[n++] = l
@@ -363,7 +363,7 @@ export function rulesOf (pc: PChain): PRule[] {
       chain: pc,
       index: i,
       rule: r,
-      handle: td.handleBase + (td.rank !== undefined ? td.rank[r.pos!.line] : off + i + 1),
+      handle: td.handleBase + (td.rank !== undefined ? td.rank[r.line!] : off + i + 1),
       quirkKind: quirkKindOf(r, pc.builtin),
       dest: t !== null && (t.kind === 'jump' || t.kind === 'goto') ? td.chains.get(t.chain) : undefined
     }

@@ -659,7 +659,7 @@ function portMatch (kind: 'tcp' | 'udp', p: PortState, sportFirst: boolean): Mat
  * fast as they were; one literal per shape made prepare measurably slower).
  */
 function newRule (matches: Match[], target: Target | null, line: number, src: AddrMatch | undefined, dst: AddrMatch | undefined, pr: ProtoMatch | undefined): Rule {
-  const rule: Rule = { matches, target, pos: { line } }
+  const rule: Rule = { matches, target, line }
   if (src !== undefined) rule.source = src
   if (dst !== undefined) rule.destination = dst
   if (pr !== undefined) rule.protocol = pr

@@ -623,7 +623,7 @@ class LineParser {
       const s = this.src?.[a]
       for (let b = 0; b < nd; b++) {
         const d = this.dst?.[b]
-        const rule: Rule = { matches: cmd.rules.length === 0 ? matches : matches.map(m => ({ ...m })), target, pos: { line: this.ctx.line } }
+        const rule: Rule = { matches: cmd.rules.length === 0 ? matches : matches.map(m => ({ ...m })), target, line: this.ctx.line }
         if (s !== undefined && (s.mask !== 0 || s.addr !== 0 || this.srcInv)) {
           rule.source = share !== null ? share.addr(s.addr, s.mask, this.srcInv) : addrMatch(s, this.srcInv)
         }

@@ -334,7 +334,7 @@ function checkJumps (t: Table, text: string, lenient: boolean, lineBase = 0): vo
         t.chains.set(tg.chain, { name: tg.chain, builtin: false, policy: null, rules: [] })
         continue
       }
-      const line = r.pos?.line ?? 0
+      const line = r.line ?? 0
       return fail('E_UNKNOWN_TARGET', `Chain '${tg.chain}' does not exist`, line, targetColumn(text, line - lineBase, tg.chain), tg.chain)
     }
   }
@@ -457,7 +457,7 @@ function graphProblem (t: Table, upTo: number): GraphProblem | null {
       }
       nextRule[top] = k + 1
       const r = rules[k]
-      if (r.pos !== undefined && r.pos.line > upTo) continue
+      if (r.line !== undefined && r.line > upTo) continue
       const tg = r.target
       if (tg === null) continue
       if (tg.kind !== 'jump' && tg.kind !== 'goto') {
@@ -518,7 +518,7 @@ function checkGraph (t: Table, ops: Map<number, string>): void {
   const p = graphProblem(t, Infinity)
   if (p === null) return
   const lines: number[] = []
-  for (const c of t.chains.values()) for (const r of c.rules) if (r.pos !== undefined) lines.push(r.pos.line)
+  for (const c of t.chains.values()) for (const r of c.rules) if (r.line !== undefined) lines.push(r.line)
   lines.sort((a, b) => a - b)
   let lo = 0
   let hi = lines.length - 1
@@ -530,7 +530,7 @@ function checkGraph (t: Table, ops: Map<number, string>): void {
   const line = lines[lo] ?? 0
   const found = graphProblem(t, line) ?? p
   let chain = ''
-  for (const c of t.chains.values()) if (c.rules.some(r => r.pos?.line === line)) chain = c.name
+  for (const c of t.chains.values()) if (c.rules.some(r => r.line === line)) chain = c.name
   fail('E_RULE', `RULE_${ops.get(line) ?? 'APPEND'} failed (${found.errno}): rule in chain ${chain}`, line)
 }
 
