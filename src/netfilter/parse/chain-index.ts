@@ -23,8 +23,14 @@ function regionHash (text: string, a: number, b: number): number {
 }
 
 export class ChainIndex {
+  /**
+   * Number (1, 2, …) of the chain the last `get`, `jump` or `set` found or cached, 0 when none:
+   * one per chain name since the last `clear` (see block-graph.ts).
+   */
+  lastId = 0
   private chains: Array<Chain | undefined>
   private jumps: Array<Target | undefined>
+  private ids: Int32Array
   private mask: number
   private size = 0
 
@@ -33,16 +39,23 @@ export class ChainIndex {
     while (n < capacity * 2) n *= 2
     this.chains = new Array(n).fill(undefined)
     this.jumps = new Array(n).fill(undefined)
+    this.ids = new Int32Array(n)
     this.mask = n - 1
-    // (changes all the time: make V8 see it change before it optimises on it)
-    this.size = -1
-    this.size = 0
+    // (these change all the time: make V8 see them change before it optimises on them)
+    this.size = this.lastId = -1
+    this.size = this.lastId = 0
+  }
+
+  /** how many chain numbers were given out since the last `clear` */
+  get count (): number {
+    return this.size
   }
 
   clear (): void {
     if (this.size === 0) return
     this.chains.fill(undefined)
     this.jumps.fill(undefined)
+    this.ids.fill(0)
     this.size = 0
   }
 
@@ -63,6 +76,7 @@ export class ChainIndex {
   /** The chain named `text[a, b)`, if cached. */
   get (text: string, a: number, b: number): Chain | undefined {
     const k = this.find(text, a, b)
+    this.lastId = k < 0 ? 0 : this.ids[k]
     return k < 0 ? undefined : this.chains[k]
   }
 
@@ -72,7 +86,11 @@ export class ChainIndex {
    */
   jump (text: string, a: number, b: number): Target | undefined {
     const k = this.find(text, a, b)
-    if (k < 0 || this.chains[k]!.builtin) return undefined
+    if (k < 0 || this.chains[k]!.builtin) {
+      this.lastId = 0
+      return undefined
+    }
+    this.lastId = this.ids[k]
     let t = this.jumps[k]
     if (t === undefined) t = this.jumps[k] = { kind: 'jump', chain: this.chains[k]!.name }
     return t
@@ -88,20 +106,24 @@ export class ChainIndex {
       if (e === undefined) break
       if (e.name.length === n && e.name === name) {
         this.chains[k] = c
+        this.lastId = this.ids[k]
         return
       }
     }
     this.chains[k] = c
     this.jumps[k] = undefined
-    if (++this.size * 2 > this.mask) this.grow()
+    this.lastId = this.ids[k] = ++this.size
+    if (this.size * 2 > this.mask) this.grow()
   }
 
   private grow (): void {
     const old = this.chains
     const oldJumps = this.jumps
+    const oldIds = this.ids
     const n = old.length * 2
     this.chains = new Array(n).fill(undefined)
     this.jumps = new Array(n).fill(undefined)
+    this.ids = new Int32Array(n)
     this.mask = n - 1
     for (let i = 0; i < old.length; i++) {
       const c = old[i]
@@ -110,6 +132,7 @@ export class ChainIndex {
       while (this.chains[k] !== undefined) k = (k + 1) & this.mask
       this.chains[k] = c
       this.jumps[k] = oldJumps[i]
+      this.ids[k] = oldIds[i]
     }
   }
 }

@@ -13,6 +13,7 @@ import { LineScanner } from './scan.ts'
 import { sameChars, type SharedValues } from './share.ts'
 import { FastLineParser } from './fast.ts'
 import { ChainIndex } from './chain-index.ts'
+import { BlockGraph, blockGraphEnabled, MAX_JUMP_DEPTH } from './block-graph.ts'
 
 export interface ParseOptions {
   /**
@@ -119,6 +120,23 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
    * anything else looks at the table.
    */
   let lastChain: Chain | undefined
+  /** lastChain's number in the chain index (see block-graph.ts) */
+  let lastChainId = 0
+  /** the block's jumps as they are read: most COMMITs are checked from these (see block-graph.ts) */
+  const graph = new BlockGraph()
+  /** Record `r`, appended to lastChain by the general parser, in the block's graph. */
+  const record = (r: Rule): void => {
+    const tg = r.target
+    if (tg === null) return
+    if (tg.kind === 'jump' || tg.kind === 'goto') {
+      const to = index.get(tg.chain, 0, tg.chain.length)
+      if (to === undefined || to.builtin) graph.usable = false
+      else graph.edge(lastChainId, index.lastId)
+      return
+    }
+    const bad = FORBIDDEN_HOOKS.get(tg.kind)
+    if (bad !== undefined) graph.forbid(lastChainId, bad)
+  }
   const pending: Rule[] = []
   let np = 0
   const flush = (): void => {
@@ -148,7 +166,7 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
     if (blockHasJumps && deferred === null) {
       if (checkAllJumps) checkJumps(t, text, opts.lenient === true, lineBase)
       try {
-        checkGraph(t, ruleOps)
+        if (checkAllJumps || !graph.usable || !blockGraphEnabled() || maybeProblem(t, graph, index)) checkGraph(t, ruleOps)
       } catch (e) {
         if (!(e instanceof NetfilterError) || e.code !== 'E_RULE') throw e
         deferred = e
@@ -190,6 +208,7 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
         blockHasJumps = false
         blockLines = 0
         index.clear()
+        graph.reset()
         continue
       }
       if (/^\s*$/.test(line)) continue
@@ -221,6 +240,8 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
     const rule = fast.read(ls, start, end, lineNo, cur.name, counters)
     if (rule !== null) {
       if (deferred !== null) continue
+      // (the jump's chain was the fast path's last index lookup)
+      const jumpId = index.lastId
       const cs = fast.chainStart
       const ce = fast.chainEnd
       if (lastChain === undefined || !textIs(text, cs, ce, lastChain.name)) {
@@ -228,11 +249,16 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
         let c = index.get(text, cs, ce)
         if (c === undefined) index.set(c = getChain(cur, text.slice(cs, ce), lineNo, fast.column))
         lastChain = c
+        lastChainId = index.lastId
       }
       pending[np++] = rule
       if (fast.jumps) {
         blockHasJumps = true
         if (!fast.checked) checkAllJumps = true
+        else graph.edge(lastChainId, jumpId)
+      } else if (rule.target !== null) {
+        const bad = FORBIDDEN_HOOKS.get(rule.target.kind)
+        if (bad !== undefined) graph.forbid(lastChainId, bad)
       }
       continue
     }
@@ -248,14 +274,22 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
       if (cmd.op === 'A') {
         if (lastChain === undefined || !sameChars(cmd.chain!, lastChain.name)) {
           flush()
-          lastChain = getChain(cur, cmd.chain, lineNo, cmd.column)
+          const name = cmd.chain
+          let c = name === undefined ? undefined : index.get(name, 0, name.length)
+          if (c === undefined) index.set(c = getChain(cur, name, lineNo, cmd.column))
+          lastChain = c
+          lastChainId = index.lastId
         }
-        for (const r of cmd.rules) pending[np++] = r
+        for (const r of cmd.rules) {
+          pending[np++] = r
+          if (graph.usable) record(r)
+        }
       } else {
         flush()
         lastChain = undefined
         // commands may replace or remove chain objects
         index.clear()
+        graph.usable = false
         checkAllJumps = true
         applyCommand(cur, cmd, lineNo)
       }
@@ -340,8 +374,6 @@ function checkJumps (t: Table, text: string, lenient: boolean, lineBase = 0): vo
   }
 }
 
-/** nf_tables' jump stack: a chain may sit at most 15 jumps/gotos below a built-in chain. */
-const MAX_JUMP_DEPTH = 16
 
 /** Hooks where hook-restricted targets may run (the kernel checks every path from a base chain). */
 const TARGET_HOOKS: Record<string, string[]> = {
@@ -508,6 +540,17 @@ function graphProblem (t: Table, upTo: number): GraphProblem | null {
     for (let e = head[v]; e >= 0; e = edgeNext[e]) mask[edgeTo[e]] |= m
   }
   return null
+}
+
+/** The block graph's answer for table `t` (its built-in chains are the roots). */
+function maybeProblem (t: Table, graph: BlockGraph, index: ChainIndex): boolean {
+  const roots: number[] = []
+  const hooks: number[] = []
+  for (const name of BUILTIN_CHAINS[t.name]) {
+    roots.push(index.get(name, 0, name.length) === undefined ? 0 : index.lastId)
+    hooks.push(HOOK_BITS[name] ?? 0)
+  }
+  return graph.maybeProblem(index.count, roots, hooks)
 }
 
 /**
