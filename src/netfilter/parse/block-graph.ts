@@ -27,19 +27,36 @@ export function blockGraphEnabled (): boolean {
   return enabled
 }
 
+/**
+ * One per process (parses are synchronous and never nested): a node's ruleset is parsed as ~20,000
+ * small blocks, and typed arrays made per block cost more than the check itself.
+ */
 export class BlockGraph {
   /** every rule of the block was recorded */
   usable = true
-  private from: Int32Array = new Int32Array(1024)
-  private to: Int32Array = new Int32Array(1024)
+  private from: Int32Array = new Int32Array(256)
+  private to: Int32Array = new Int32Array(256)
   private edges = 0
   /** per chain number: OR of the hook bits its targets may not be reached from */
   private restrict: Int32Array = new Int32Array(256)
+  /** chain numbers 0..top-1 may have restrict bits set */
+  private top = 0
+  // scratch for maybeProblem, grown as needed
+  private start: Int32Array = new Int32Array(256)
+  private fill: Int32Array = new Int32Array(256)
+  private adj: Int32Array = new Int32Array(256)
+  private state: Int32Array = new Int32Array(256)
+  private cursor: Int32Array = new Int32Array(256)
+  private post: Int32Array = new Int32Array(256)
+  private stack: Int32Array = new Int32Array(256)
+  private height: Int32Array = new Int32Array(256)
+  private mask: Int32Array = new Int32Array(256)
 
   reset (): void {
     this.usable = true
-    if (this.edges > 0) this.edges = 0
-    this.restrict.fill(0)
+    this.edges = 0
+    if (this.top > 0) this.restrict.fill(0, 0, this.top)
+    this.top = 0
   }
 
   /** a jump or goto from chain `a` to chain `b` */
@@ -57,6 +74,28 @@ export class BlockGraph {
   forbid (a: number, bits: number): void {
     if (a >= this.restrict.length) this.restrict = grown(this.restrict, Math.max(a + 1, this.restrict.length * 2))
     this.restrict[a] |= bits
+    if (a >= this.top) this.top = a + 1
+  }
+
+  /** the scratch arrays, at least `n` long and zeroed up to `n` */
+  private scratch (n: number, edges: number): void {
+    if (this.start.length < n) {
+      const m = Math.max(n, this.start.length * 2)
+      this.start = new Int32Array(m)
+      this.fill = new Int32Array(m)
+      this.state = new Int32Array(m)
+      this.cursor = new Int32Array(m)
+      this.post = new Int32Array(m)
+      this.stack = new Int32Array(m)
+      this.height = new Int32Array(m)
+      this.mask = new Int32Array(m)
+    } else {
+      this.start.fill(0, 0, n)
+      this.state.fill(0, 0, n)
+      this.height.fill(0, 0, n)
+      this.mask.fill(0, 0, n)
+    }
+    if (this.adj.length < edges) this.adj = new Int32Array(Math.max(edges, this.adj.length * 2))
   }
 
   /**
@@ -67,18 +106,20 @@ export class BlockGraph {
     const edges = this.edges
     const from = this.from
     const to = this.to
+    this.scratch(n + 2, edges)
     // adjacency in rule order (compressed rows)
-    const start = new Int32Array(n + 2)
+    const start = this.start
+    const fill = this.fill
+    const adj = this.adj
     for (let e = 0; e < edges; e++) start[from[e] + 1]++
     for (let v = 1; v <= n + 1; v++) start[v] += start[v - 1]
-    const fill = start.slice(0, n + 1)
-    const adj = new Int32Array(edges)
+    for (let v = 0; v <= n; v++) fill[v] = start[v]
     for (let e = 0; e < edges; e++) adj[fill[from[e]]++] = to[e]
     /** 1 = on the DFS path, 2 = done */
-    const state = new Uint8Array(n + 1)
-    const cursor = new Int32Array(n + 1)
-    const post = new Int32Array(n + 1)
-    const stack = new Int32Array(n + 1)
+    const state = this.state
+    const cursor = this.cursor
+    const post = this.post
+    const stack = this.stack
     let np = 0
     for (const root of roots) {
       if (root === 0 || state[root] !== 0) continue
@@ -106,14 +147,14 @@ export class BlockGraph {
       }
     }
     // heights (longest jump path below a chain), children first
-    const height = new Int32Array(n + 1)
+    const height = this.height
     for (let q = 0; q < np; q++) {
       const v = post[q]
       let h = 0
       for (let c = start[v]; c < start[v + 1]; c++) if (height[adj[c]] + 1 > h) h = height[adj[c]] + 1
       height[v] = h
     }
-    const mask = new Int32Array(n + 1)
+    const mask = this.mask
     for (let i = 0; i < roots.length; i++) {
       if (roots[i] === 0) continue
       if (height[roots[i]] >= MAX_JUMP_DEPTH) return true
@@ -121,10 +162,11 @@ export class BlockGraph {
     }
     // hooks reaching each user chain, parents first
     const restrict = this.restrict
+    const top = this.top
     for (let q = np - 1; q >= 0; q--) {
       const v = post[q]
       const m = mask[v]
-      if (!roots.includes(v) && v < restrict.length && (m & restrict[v]) !== 0) return true
+      if (v < top && (m & restrict[v]) !== 0 && !roots.includes(v)) return true
       for (let c = start[v]; c < start[v + 1]; c++) mask[adj[c]] |= m
     }
     return false

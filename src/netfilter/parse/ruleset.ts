@@ -56,6 +56,9 @@ export interface RuleBlock {
 
 const TABLES = new Set<TableName>(['raw', 'mangle', 'nat', 'filter', 'security'])
 
+/** (see block-graph.ts: one for all parses) */
+const BLOCK_GRAPH = new BlockGraph()
+
 function fail (code: NetfilterErrorCode, reason: string, line: number, column?: number, token?: string): never {
   throw new NetfilterError({ code, reason, line, column, token })
 }
@@ -123,7 +126,8 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
   /** lastChain's number in the chain index (see block-graph.ts) */
   let lastChainId = 0
   /** the block's jumps as they are read: most COMMITs are checked from these (see block-graph.ts) */
-  const graph = new BlockGraph()
+  const graph = BLOCK_GRAPH
+  graph.reset()
   /** Record `r`, appended to lastChain by the general parser, in the block's graph. */
   const record = (r: Rule): void => {
     const tg = r.target
