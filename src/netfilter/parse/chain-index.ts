@@ -30,7 +30,8 @@ export class ChainIndex {
   lastId = 0
   private chains: Array<Chain | undefined>
   private jumps: Array<Target | undefined>
-  private ids: Int32Array
+  /** per slot: the chain's number (a plain array: a small typed array would live outside the heap, costly per parse) */
+  private ids: number[]
   private mask: number
   private size = 0
 
@@ -39,7 +40,7 @@ export class ChainIndex {
     while (n < capacity * 2) n *= 2
     this.chains = new Array(n).fill(undefined)
     this.jumps = new Array(n).fill(undefined)
-    this.ids = new Int32Array(n)
+    this.ids = new Array<number>(n).fill(0)
     this.mask = n - 1
     // (these change all the time: make V8 see them change before it optimises on them)
     this.size = this.lastId = -1
@@ -123,7 +124,7 @@ export class ChainIndex {
     const n = old.length * 2
     this.chains = new Array(n).fill(undefined)
     this.jumps = new Array(n).fill(undefined)
-    this.ids = new Int32Array(n)
+    this.ids = new Array<number>(n).fill(0)
     this.mask = n - 1
     for (let i = 0; i < old.length; i++) {
       const c = old[i]
