@@ -116,17 +116,18 @@ function countLines (text: string): number {
 function parseFragment (d: NodeDecl, f: ServiceFragment, sharing: SharedValues): FragChain[] {
   const hit = fragMemo.get(f)
   if (hit != null && hit.decl === d.key) return hit.chains
-  /** per rule line (in record order): its line number */
-  const ruleLines: number[] = []
   const out: FragChain[] = []
   let line = 0
-  let source: FragmentProvenance | null = null
-  let recordAt: Int32Array | null = null
+  // the records are the filter rules' lines, then the nat rules' lines, one line each, in order
+  let filterFirst = 0
+  let filterCount = 0
+  let natFirst = 0
+  let natCount = 0
   const block = (table: KpTable, text: string, chains: readonly string[]): void => {
     line += 1 + chains.length
     const first = line + 1
     const n = countLines(text)
-    for (let k = 1; k <= n; k++) ruleLines.push(line + k)
+    if (table === 'filter') { filterFirst = first; filterCount = n } else { natFirst = first; natCount = n }
     line += n + 1
     const parsed = parseRuleset(text, { sharing, block: { table, chains, line: first } })
     const t = parsed.tables.get(table)
@@ -147,12 +148,13 @@ function parseFragment (d: NodeDecl, f: ServiceFragment, sharing: SharedValues):
   }
   if (out.length > 0) {
     // provenance is worked out when a trace or view first reads it (see lazy-provenance.ts)
-    source = new FragmentProvenance(f)
-    recordAt = new Int32Array(line + 1).fill(-1)
-    for (let i = 0; i < ruleLines.length; i++) recordAt[ruleLines[i]] = i
+    const source = new FragmentProvenance(f)
     for (const e of out) {
       for (const r of e.rules) {
-        const at = r.line === undefined ? -1 : recordAt[r.line]
+        const l = r.line ?? -1
+        const at = l >= filterFirst && l < filterFirst + filterCount
+          ? l - filterFirst
+          : l >= natFirst && l < natFirst + natCount ? filterCount + l - natFirst : -1
         if (at >= 0) r.provenance = new LazyProvenance(source, at)
       }
     }
