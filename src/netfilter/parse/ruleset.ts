@@ -113,8 +113,12 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
   const ctx: LineContext = { table: 'filter', line: 0, lenient: opts.lenient, counters: opts.counters }
   const scanner = new LineScanner(text)
   const parser = new CommandParser(ctx, text.length, opts.sharing)
-  /** the current table's chains by name in the text (a cache of `cur.chains`, see chain-index.ts) */
-  const index = new ChainIndex(text.length >> 8)
+  /**
+   * the current table's chains by name in the text (a cache of `cur.chains`, see chain-index.ts),
+   * sized for a chain per 512 bytes of text (kube-proxy writes one per ~360: the index grows then;
+   * sized larger, its empty slots cost more to make than growing does)
+   */
+  const index = new ChainIndex(text.length >> 9)
   const fast = new FastLineParser(text, parser.shared, index)
   /**
    * The chain of the previous `-A` line and its rules not yet appended (`pending[0, np)`): rules of a
