@@ -43,7 +43,7 @@ const PROTO_CODE: Record<number, number> = { 6: 1, 17: 2, 132: 3 }
 
 /**
  * One number for (destination, protocol, port): 32 + 2 + 16 bits, exact in a double. -1 when the
- * protocol has no ports (no indexed rule can match).
+ * protocol has no ports or the port is not one (no indexed rule can match).
  */
 export function runKey (dst: number, proto: number, port: number): number {
   const code = PROTO_CODE[proto]
@@ -103,7 +103,7 @@ interface TableData {
  */
 export class PChains {
   readonly #table: Table
-  readonly #made = new Map<string, PChain>()
+  #made = new Map<string, PChain>()
   #all = false
   /** per chain with indexed runs: the run of each rule (see indexRuns) */
   readonly #runs: Map<Chain, Array<IndexRun | undefined>>
@@ -135,8 +135,7 @@ export class PChains {
       // in table order, as the source table has them
       const ordered = new Map<string, PChain>()
       for (const name of this.#table.chains.keys()) ordered.set(name, this.#made.get(name)!)
-      this.#made.clear()
-      for (const [k, v] of ordered) this.#made.set(k, v)
+      this.#made = ordered
     }
     return this.#made.values()
   }
