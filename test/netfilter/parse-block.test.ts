@@ -2,17 +2,8 @@
 // declarations and `COMMIT` surrounded it — the same rules, positions and errors as that document.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { parseRuleset, NetfilterError, type ParseOptions, type Ruleset, type TableName } from '../../src/netfilter/index.ts'
-
-function errorOf (text: string, opts: ParseOptions = {}): NetfilterError {
-  try {
-    parseRuleset(text, opts)
-  } catch (e) {
-    assert.ok(e instanceof NetfilterError, `threw ${String(e)}`)
-    return e
-  }
-  assert.fail('no error')
-}
+import { parseRuleset, type Ruleset, type TableName } from '../../src/netfilter/index.ts'
+import { errorOf } from './helpers.ts'
 
 /** The document a block stands for: `lead` blank lines, `*table`, the declarations, the body, COMMIT. */
 function documentOf (table: TableName, chains: string[], body: string, lead = 0): string {

@@ -2,18 +2,8 @@
 // tool), with the line, column and token of the problem.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { parseRuleset, NetfilterError, BUILTIN_CHAINS, type TableName } from '../../src/netfilter/index.ts'
-import { tableText, HELPER_CHAINS } from './helpers.ts'
-
-function errorOf (text: string, opts = {}): NetfilterError {
-  try {
-    parseRuleset(text, opts)
-  } catch (e) {
-    assert.ok(e instanceof NetfilterError, `threw ${String(e)}`)
-    return e
-  }
-  assert.fail('no error')
-}
+import { parseRuleset, BUILTIN_CHAINS, type TableName } from '../../src/netfilter/index.ts'
+import { tableText, HELPER_CHAINS, errorOf } from './helpers.ts'
 
 // rule line is on line (1 + builtins + helpers + 1)
 function ruleLine (table: TableName): number {

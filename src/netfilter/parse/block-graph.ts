@@ -3,14 +3,15 @@
  * chain index's, see chain-index.ts), jump edges in rule order and, per chain, the hooks its
  * hook-restricted targets forbid. At COMMIT it answers "is there a problem?" — a jump cycle, nesting
  * deeper than nf_tables allows, or a restricted target reached from a wrong hook — without reading a
- * rule or looking up a chain by name again (ruleset.ts's graphProblem does both for every rule: on a
- * kube-proxy node of 60,000 chains that took 70–120 ms).
+ * rule or looking up a chain by name again (building the graph from the table reads every rule and
+ * looks up every jump's chain: on a kube-proxy node of 60,000 chains that took 70–120 ms).
  *
  * Only a block whose rules were all appended in order, each jump resolved to a user chain when read,
- * can be answered this way (`usable`); any other command or unresolved jump makes the parser use
- * graphProblem. The answer may be a false alarm (a chain re-declared in the block keeps the edges of
- * the rules it lost), never a missed problem: on "maybe" the parser runs graphProblem, which also
- * finds the rule to blame.
+ * can be answered this way (`usable`); any other command or unresolved jump makes the parser check
+ * the graph built from the table (ruleset.ts's graphProblem, with the same `problem`). The recorded
+ * answer may be a false alarm (a chain re-declared in the block keeps the edges of the rules it lost),
+ * never a missed problem: on a problem the parser checks the table's graph, which also finds the rule
+ * to blame.
  */
 
 /** nf_tables' jump stack: a chain may sit at most 15 jumps/gotos below a built-in chain. */
@@ -28,7 +29,8 @@ export function blockGraphEnabled (): boolean {
 }
 
 /**
- * One per process (parses are synchronous and never nested): a node's ruleset is parsed as ~20,000
+ * A jump graph and its check. The parser keeps one for the blocks it reads and one for checking a
+ * table's graph (parses are synchronous and never nested): a node's ruleset is parsed as ~20,000
  * small blocks, and typed arrays made per block cost more than the check itself.
  */
 export class BlockGraph {
@@ -99,10 +101,11 @@ export class BlockGraph {
   }
 
   /**
-   * Could the graph of chains 1..`n` have a problem? `roots[i]` is a built-in chain's number (0 when
-   * it has none) and `hooks[i]` its hook bit.
+   * The problem of the graph of chains 1..`n`, as nf_tables reports it, or null. `roots[i]` is a
+   * built-in chain's number (0 when it has none) and `hooks[i]` its hook bit. One iterative DFS from
+   * the roots in order (cycles, post-order), heights bottom-up, hook masks top-down.
    */
-  maybeProblem (n: number, roots: number[], hooks: number[]): boolean {
+  problem (n: number, roots: number[], hooks: number[]): 'Too many links' | 'Invalid argument' | null {
     const edges = this.edges
     const from = this.from
     const to = this.to
@@ -138,7 +141,7 @@ export class BlockGraph {
         }
         cursor[v] = c + 1
         const w = adj[c]
-        if (state[w] === 1) return true
+        if (state[w] === 1) return 'Too many links'
         if (state[w] === 0) {
           state[w] = 1
           cursor[w] = start[w]
@@ -154,22 +157,19 @@ export class BlockGraph {
       for (let c = start[v]; c < start[v + 1]; c++) if (height[adj[c]] + 1 > h) h = height[adj[c]] + 1
       height[v] = h
     }
+    for (const root of roots) if (root !== 0 && height[root] >= MAX_JUMP_DEPTH) return 'Too many links'
+    // hooks reaching each user chain, parents first (a built-in chain's are its own hook's)
     const mask = this.mask
-    for (let i = 0; i < roots.length; i++) {
-      if (roots[i] === 0) continue
-      if (height[roots[i]] >= MAX_JUMP_DEPTH) return true
-      mask[roots[i]] = hooks[i]
-    }
-    // hooks reaching each user chain, parents first
     const restrict = this.restrict
     const top = this.top
     for (let q = np - 1; q >= 0; q--) {
       const v = post[q]
-      const m = mask[v]
-      if (v < top && (m & restrict[v]) !== 0 && !roots.includes(v)) return true
+      const r = roots.indexOf(v)
+      const m = r >= 0 ? hooks[r] : mask[v]
+      if (r < 0 && v < top && (m & restrict[v]) !== 0) return 'Invalid argument'
       for (let c = start[v]; c < start[v + 1]; c++) mask[adj[c]] |= m
     }
-    return false
+    return null
   }
 }
 

@@ -13,7 +13,7 @@ import { LineScanner } from './scan.ts'
 import { sameChars, type SharedValues } from './share.ts'
 import { FastLineParser } from './fast.ts'
 import { ChainIndex } from './chain-index.ts'
-import { BlockGraph, blockGraphEnabled, MAX_JUMP_DEPTH } from './block-graph.ts'
+import { BlockGraph, blockGraphEnabled } from './block-graph.ts'
 
 export interface ParseOptions {
   /**
@@ -56,8 +56,9 @@ export interface RuleBlock {
 
 const TABLES = new Set<TableName>(['raw', 'mangle', 'nat', 'filter', 'security'])
 
-/** (see block-graph.ts: one for all parses) */
+/** (see block-graph.ts: one for the blocks read, one for checking a table's graph) */
 const BLOCK_GRAPH = new BlockGraph()
+const TABLE_GRAPH = new BlockGraph()
 
 function fail (code: NetfilterErrorCode, reason: string, line: number, column?: number, token?: string): never {
   throw new NetfilterError({ code, reason, line, column, token })
@@ -407,150 +408,42 @@ const FORBIDDEN_HOOKS = new Map<string, number>(Object.entries(TARGET_HOOKS).map
  * Validate the chain graph the way nf_tables does from every base chain, using only rules from
  * lines ≤ `upTo` (rules without a line always count): jump/goto cycles and nesting deeper than 16
  * ("Too many links"), and hook-restricted targets reached from a wrong hook ("Invalid argument").
- * Linear: one iterative DFS (cycles + post-order), heights bottom-up, hook masks top-down. Nodes are
- * numbered in discovery order and kept in typed arrays (a table may have tens of thousands of chains).
+ * Linear: the table's chains are numbered, the counted rules' jumps and restricted targets recorded
+ * in a BlockGraph, and its check answers.
  */
-/**
- * Scratch arrays for graphProblem, kept between calls (it runs at every COMMIT, and again while
- * bisecting): grown when a table needs more, never shrunk.
- */
-let scratchSize = 0
-let stateA = new Uint8Array(0)
-let restrictA = new Int32Array(0)
-let heightA = new Int32Array(0)
-let maskA = new Int32Array(0)
-let nextRuleA = new Int32Array(0)
-let headA = new Int32Array(0)
-let tailA = new Int32Array(0)
-let postA = new Int32Array(0)
-let stackA = new Int32Array(0)
-let edgeToA = new Int32Array(256)
-let edgeNextA = new Int32Array(256)
-
-function graphScratch (size: number): void {
-  if (size > scratchSize) {
-    scratchSize = Math.max(size, scratchSize * 2, 64)
-    stateA = new Uint8Array(scratchSize)
-    restrictA = new Int32Array(scratchSize)
-    heightA = new Int32Array(scratchSize)
-    maskA = new Int32Array(scratchSize)
-    nextRuleA = new Int32Array(scratchSize)
-    headA = new Int32Array(scratchSize)
-    tailA = new Int32Array(scratchSize)
-    postA = new Int32Array(scratchSize)
-    stackA = new Int32Array(scratchSize)
-  }
-  stateA.fill(0, 0, size)
-  restrictA.fill(0, 0, size)
-  heightA.fill(0, 0, size)
-  maskA.fill(0, 0, size)
-  nextRuleA.fill(0, 0, size)
-  headA.fill(-1, 0, size)
-  tailA.fill(-1, 0, size)
-}
-
 function graphProblem (t: Table, upTo: number): GraphProblem | null {
-  const size = t.chains.size
-  graphScratch(size)
-  // node number + 1 per chain object (identity lookups, no string hashing or comparing)
+  const g = TABLE_GRAPH
+  g.reset()
   const ids = new Map<Chain, number>()
-  const chainOf: Chain[] = []
-  /** 1 = on the DFS path, 2 = done */
-  const state = stateA
-  /** OR of the forbidden hook bits of the counted rules' targets */
-  const restrict = restrictA
-  const height = heightA
-  const mask = maskA
-  /** per node, the next rule to look at */
-  const nextRule = nextRuleA
-  // jump edges as a linked list per node, in rule order (edge e: to[e], then next[e])
-  let edgeTo = edgeToA
-  let edgeNext = edgeNextA
-  let edges = 0
-  const head = headA
-  const tail = tailA
-  const post = postA
-  let np = 0
-  const stack = stackA
-  let sp = 0
   let n = 0
-  // the roots are the built-in chains, which come first in a table: stop looking once all were seen
-  let roots = BUILTIN_CHAINS[t.name].length
-  for (const root of t.chains.values()) {
-    if (roots === 0) break
-    if (!root.builtin) continue
-    roots--
-    if (ids.has(root)) continue
-    ids.set(root, ++n)
-    chainOf.push(root)
-    state[n - 1] = 1
-    stack[sp++] = n - 1
-    while (sp > 0) {
-      const top = stack[sp - 1]
-      const rules = chainOf[top].rules
-      const k = nextRule[top]
-      if (k >= rules.length) {
-        state[top] = 2
-        post[np++] = top
-        sp--
-        continue
-      }
-      nextRule[top] = k + 1
-      const r = rules[k]
+  for (const c of t.chains.values()) ids.set(c, ++n)
+  for (const c of t.chains.values()) {
+    const from = ids.get(c)!
+    for (const r of c.rules) {
       if (r.line !== undefined && r.line > upTo) continue
       const tg = r.target
       if (tg === null) continue
-      if (tg.kind !== 'jump' && tg.kind !== 'goto') {
-        const bad = FORBIDDEN_HOOKS.get(tg.kind)
-        if (bad !== undefined) restrict[top] |= bad
+      if (tg.kind === 'jump' || tg.kind === 'goto') {
+        const to = t.chains.get(tg.chain)
+        if (to !== undefined) g.edge(from, ids.get(to)!)
         continue
       }
-      const next = t.chains.get(tg.chain)
-      if (next === undefined) continue
-      let id = ids.get(next)
-      if (id !== undefined && state[id - 1] === 1) return { errno: 'Too many links' }
-      if (id === undefined) {
-        ids.set(next, id = ++n)
-        chainOf.push(next)
-        state[id - 1] = 1
-        stack[sp++] = id - 1
-      }
-      if (edges === edgeTo.length) {
-        const to2 = new Int32Array(edges * 2)
-        to2.set(edgeTo)
-        edgeTo = edgeToA = to2
-        const next2 = new Int32Array(edges * 2)
-        next2.set(edgeNext)
-        edgeNext = edgeNextA = next2
-      }
-      edgeTo[edges] = id - 1
-      edgeNext[edges] = -1
-      if (tail[top] < 0) head[top] = edges
-      else edgeNext[tail[top]] = edges
-      tail[top] = edges
-      edges++
+      const bad = FORBIDDEN_HOOKS.get(tg.kind)
+      if (bad !== undefined) g.forbid(from, bad)
     }
   }
-  // heights (longest jump path below a chain), children first
-  for (let q = 0; q < np; q++) {
-    const v = post[q]
-    let h = 0
-    for (let e = head[v]; e >= 0; e = edgeNext[e]) if (height[edgeTo[e]] + 1 > h) h = height[edgeTo[e]] + 1
-    height[v] = h
-    if (chainOf[v].builtin && h >= MAX_JUMP_DEPTH) return { errno: 'Too many links' }
+  const roots: number[] = []
+  const hooks: number[] = []
+  for (const name of BUILTIN_CHAINS[t.name]) {
+    const c = t.chains.get(name)
+    roots.push(c === undefined ? 0 : ids.get(c)!)
+    hooks.push(HOOK_BITS[name] ?? 0)
   }
-  // hooks reaching each chain, parents first
-  for (let q = np - 1; q >= 0; q--) {
-    const v = post[q]
-    const c = chainOf[v]
-    const m = c.builtin ? (HOOK_BITS[c.name] ?? 0) : mask[v]
-    if (!c.builtin && (m & restrict[v]) !== 0) return { errno: 'Invalid argument' }
-    for (let e = head[v]; e >= 0; e = edgeNext[e]) mask[edgeTo[e]] |= m
-  }
-  return null
+  const errno = g.problem(n, roots, hooks)
+  return errno === null ? null : { errno }
 }
 
-/** The block graph's answer for table `t` (its built-in chains are the roots). */
+/** Could the block graph of table `t` have a problem (its built-in chains are the roots)? */
 function maybeProblem (t: Table, graph: BlockGraph, index: ChainIndex): boolean {
   const roots: number[] = []
   const hooks: number[] = []
@@ -558,7 +451,7 @@ function maybeProblem (t: Table, graph: BlockGraph, index: ChainIndex): boolean 
     roots.push(index.get(name, 0, name.length) === undefined ? 0 : index.lastId)
     hooks.push(HOOK_BITS[name] ?? 0)
   }
-  return graph.maybeProblem(index.count, roots, hooks)
+  return graph.problem(index.count, roots, hooks) !== null
 }
 
 /**
