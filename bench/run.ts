@@ -60,7 +60,7 @@ const engineParse: Extract = out => {
   const p = /parse\s+median wall (\d+) ms, cpu (\d+) ms/.exec(out)
   const r = /render median wall (\d+) ms, cpu (\d+) ms/.exec(out)
   const lines = /(\d+) lines/.exec(out)?.[1]
-  if (p != null) figs.push({ id: 'component.engine-parse.parse', label: `engine-parse.ts: parse a synthetic ${sh.text} ruleset, median`, value: num(p[1]), cpuMs: num(p[2]), unit: 'ms', services: sh.services, note: `CPU ${p[2]} ms${lines != null ? `, ${lines} lines` : ''}` })
+  if (p != null) figs.push({ id: 'component.engine-parse.parse', label: `engine-parse.ts: parse (eager) a synthetic ${sh.text} ruleset, median`, value: num(p[1]), cpuMs: num(p[2]), unit: 'ms', services: sh.services, note: `CPU ${p[2]} ms${lines != null ? `, ${lines} lines` : ''}` })
   if (r != null) figs.push({ id: 'component.engine-parse.render', label: 'engine-parse.ts: render it back (iptables-save form), median', value: num(r[1]), cpuMs: num(r[2]), unit: 'ms', services: sh.services, note: `CPU ${r[2]} ms` })
   return figs
 }
@@ -69,17 +69,20 @@ const engineParse: Extract = out => {
 const engineEval: Extract = out => {
   const figs: Figure[] = []
   const sh = engineShape(out)
+  const eager = /^mode: eager/m.test(out)
+  const id = eager ? 'component.engine-eval.eager' : 'component.engine-eval'
+  const mode = eager ? 'eager parse' : 'lazy parse'
   const t = (value: number): Figure['target'] => sh.issue ? { op: '<=', value } : undefined
   const pp = /parse: (\d+) ms wall \((\d+) ms CPU\), prepare: (\d+) ms wall \((\d+) ms CPU\)/.exec(out)
   const loop = /trace loop: ([\d.]+) µs CPU per trace on average incl\. GC \(([\d.]+) µs wall\)/.exec(out)
   const cold = /first visit of a service: median ([\d.]+) µs, p99 ([\d.]+) µs/.exec(out)
   const warm = /warm: median ([\d.]+) µs, p99 ([\d.]+) µs/.exec(out)
   const full = /trace \(sample, full detail\): median ([\d.]+) µs/.exec(out)
-  if (pp != null) figs.push({ id: 'component.engine-eval.parse-prepare', label: `engine-eval.ts: parse + prepare a synthetic ${sh.text} ruleset`, value: num(pp[1]) + num(pp[3]), cpuMs: num(pp[2]) + num(pp[4]), unit: 'ms', services: sh.services, target: t(1000), note: `parse ${pp[1]} + prepare ${pp[3]} ms wall; CPU ${num(pp[2]) + num(pp[4])} ms` })
-  if (cold != null) figs.push({ id: 'component.engine-eval.trace', label: 'engine-eval.ts: one sampled trace (first visit of a service), median', value: num(cold[1]), unit: 'µs', services: sh.services, target: t(50), note: `p99 ${cold[2]} µs` })
-  if (warm != null) figs.push({ id: 'component.engine-eval.trace-warm', label: 'engine-eval.ts: one sampled trace (warm), median', value: num(warm[1]), unit: 'µs', services: sh.services, note: `p99 ${warm[2]} µs` })
-  if (loop != null) figs.push({ id: 'component.engine-eval.trace-cpu', label: 'engine-eval.ts: CPU per sampled trace, loop average incl. GC', value: num(loop[1]), unit: 'µs', services: sh.services, note: `${loop[2]} µs wall` })
-  if (full != null) figs.push({ id: 'component.engine-eval.trace-full', label: 'engine-eval.ts: sampled trace with full detail, median', value: num(full[1]), unit: 'µs', services: sh.services })
+  if (pp != null) figs.push({ id: `${id}.parse-prepare`, label: `engine-eval.ts (${mode}): parse + prepare a synthetic ${sh.text} ruleset`, value: num(pp[1]) + num(pp[3]), cpuMs: num(pp[2]) + num(pp[4]), unit: 'ms', services: sh.services, target: t(1000), note: `parse ${pp[1]} + prepare ${pp[3]} ms wall; CPU ${num(pp[2]) + num(pp[4])} ms` })
+  if (cold != null) figs.push({ id: `${id}.trace`, label: `engine-eval.ts (${mode}): one sampled trace (first visit of a service), median`, value: num(cold[1]), unit: 'µs', services: sh.services, target: t(50), note: `p99 ${cold[2]} µs` })
+  if (warm != null) figs.push({ id: `${id}.trace-warm`, label: `engine-eval.ts (${mode}): one sampled trace (warm), median`, value: num(warm[1]), unit: 'µs', services: sh.services, note: `p99 ${warm[2]} µs` })
+  if (loop != null) figs.push({ id: `${id}.trace-cpu`, label: `engine-eval.ts (${mode}): CPU per sampled trace, loop average incl. GC`, value: num(loop[1]), unit: 'µs', services: sh.services, note: `${loop[2]} µs wall` })
+  if (full != null) figs.push({ id: `${id}.trace-full`, label: `engine-eval.ts (${mode}): sampled trace with full detail, median`, value: num(full[1]), unit: 'µs', services: sh.services })
   return figs
 }
 
@@ -128,7 +131,8 @@ const JOBS: Job[] = [
   { name: 'scale-3k', group: 'growth', script: 'bench/scale.ts', args: ['--services', '3000', '--endpoints', '10', '--kernel'], timeoutS: 420, what: 'growth point: 3,000 services' },
   { name: 'scale-30k', group: 'growth', script: 'bench/scale.ts', args: ['--services', '30000', '--endpoints', '10', '--kernel'], timeoutS: 900, what: 'growth point: 30,000 services' },
   { name: 'c-engine-parse', group: 'component', script: 'bench/engine-parse.ts', args: ['10000', '5', '3'], quickArgs: ['1000', '5', '1'], timeoutS: 300, extract: engineParse, what: 'component: engine parse/render (synthetic text)' },
-  { name: 'c-engine-eval', group: 'component', script: 'bench/engine-eval.ts', args: ['10000', '5', '20000'], quickArgs: ['1000', '5', '2000'], timeoutS: 300, extract: engineEval, what: 'component: engine evaluation (synthetic text)' },
+  { name: 'c-engine-eval', group: 'component', script: 'bench/engine-eval.ts', args: ['10000', '5', '20000'], quickArgs: ['1000', '5', '2000'], timeoutS: 300, extract: engineEval, what: 'component: engine evaluation (synthetic text, lazy parse: the default)' },
+  { name: 'c-engine-eval-eager', group: 'component', script: 'bench/engine-eval.ts', args: ['10000', '5', '20000', '--eager'], quickArgs: ['1000', '5', '2000', '--eager'], timeoutS: 300, extract: engineEval, what: 'component: engine evaluation (synthetic text, eager parse)' },
   { name: 'c-rules', group: 'component', script: 'bench/rules.ts', args: ['1000', '10000'], quickArgs: ['300'], timeoutS: 420, extract: rules, what: 'component: rule generator' },
   { name: 'c-trace', group: 'component', script: 'bench/trace.ts', args: ['--seconds', '5'], quickArgs: ['--services', '300', '--seconds', '2'], timeoutS: 600, what: 'component: cluster traces over HTTP' },
   { name: 'c-graphql', group: 'component', script: 'bench/graphql.ts', args: ['200', '100'], quickArgs: ['20', '10'], timeoutS: 300, extract: graphql, what: 'component: GraphQL vs REST latency on the demo cluster' },

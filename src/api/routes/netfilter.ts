@@ -176,6 +176,7 @@ export function runNetfilterTrace (body: TraceRequestBody, format: TraceFormat =
   if (body.packets !== undefined && body.packet !== undefined) throw badRequest('give either `packet` or `packets`, not both')
   const o = body.options ?? {}
   try {
+    // (a large ruleset is parsed lazily: a trace builds the rules of the chains it reads)
     const prepared = prepareRuleset(parseRuleset(body.ruleset))
     const host = createHost(body.host as HostSpec)
     const state = createEngineState({ seed: o.seed ?? 1, now: o.now ?? 0 })
@@ -237,7 +238,8 @@ const netfilter: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req, reply) => {
     let text: string
     try {
-      text = renderRuleset(parseRuleset(req.body.ruleset), { legacy: req.body.format === 'legacy' })
+      // (rendering reads every rule: a lazy parse would only build them later)
+      text = renderRuleset(parseRuleset(req.body.ruleset, { lazy: false }), { legacy: req.body.format === 'legacy' })
     } catch (e) { throw toStatus(e) }
     if ((req.headers.accept ?? '').includes('text/plain')) {
       reply.type('text/plain; charset=utf-8')

@@ -33,7 +33,8 @@ export function nodeRulesetFull (nr: NodeRules): Ruleset {
   let rs = fullMemo.get(nr)
   if (rs != null) return rs
   const doc = nodeDocument(nr)
-  rs = parseRuleset(doc.text)
+  // (every rule gets its provenance at once: nothing to gain from building rules lazily)
+  rs = parseRuleset(doc.text, { lazy: false })
   attach(rs, line => doc.provenance.get(line))
   fullMemo.set(nr, rs)
   return rs
@@ -62,7 +63,7 @@ function parseParts (nr: NodeRules, records: RuleRecord[], extra: Partial<Record
   }
   const out = new Map<string, Rule[]>()
   if (lines.length === 0) return out
-  const parsed = parseRuleset(lines.join('\n') + '\n')
+  const parsed = parseRuleset(lines.concat('').join('\n'), { lazy: false })
   attach(parsed, line => prov.get(line))
   for (const [tn, t] of parsed.tables) for (const c of t.chains.values()) if (c.rules.length > 0) out.set(`${tn}/${c.name}`, c.rules)
   return out

@@ -11,6 +11,7 @@
  */
 import type { Chain, HookName, Match, Rule, Ruleset, Table, TableName, Target } from '../model.ts'
 import { renderRule } from '../render/rule.ts'
+import { lazyPartOf, ruleCount } from '../parse/lazy-rules.ts'
 
 export interface PRule {
   id: number
@@ -142,9 +143,10 @@ export class PChains {
 
   #make (c: Chain): PChain {
     const td = this.td
-    const nftHooked = !(c.builtin && c.declared === false && c.rules.length === 0 && c.policy !== 'DROP')
+    const count = ruleCount(c)
+    const nftHooked = !(c.builtin && c.declared === false && count === 0 && c.policy !== 'DROP')
     const offset = td.rank !== undefined ? 0 : this.#offsetOf(c)
-    const pc: PChain = { name: c.name, table: this.#table.name, builtin: c.builtin, policy: c.policy, count: c.rules.length, endId: td.ids.next++, nftHooked, offset, runOf: this.#runs.get(c), source: c, t: td }
+    const pc: PChain = { name: c.name, table: this.#table.name, builtin: c.builtin, policy: c.policy, count, endId: td.ids.next++, nftHooked, offset, runOf: this.#runs.get(c), source: c, t: td }
     this.#made.set(c.name, pc)
     return pc
   }
@@ -154,7 +156,7 @@ export class PChains {
     if (o === null) {
       o = this.#offsets = new Map()
       let off = 0
-      for (const x of this.#table.chains.values()) { o.set(x, off); off += x.rules.length }
+      for (const x of this.#table.chains.values()) { o.set(x, off); off += ruleCount(x) }
     }
     return o.get(c) ?? 0
   }
@@ -202,8 +204,11 @@ function quirkKindOf (r: Rule, builtin: boolean): 'rule' | 'policy' | 'return' {
 
 const PORT_PROTOS = new Map<number, Match['kind']>([[6, 'tcp'], [17, 'udp'], [132, 'sctp']])
 
+/** what a rule of an indexed run is looked up by (`dst` null: any destination) */
+export interface IndexKey { dst: number | null, proto: number, port: number }
+
 /** Index key of a rule, or null when the rule is not a pure `[-d A/32] -p P --dport N` rule. */
-export function indexKeyOf (r: Rule): { dst: number | null, proto: number, port: number } | null {
+export function indexKeyOf (r: Rule): IndexKey | null {
   // most rules fail the first test (the jumps and marks of per-Service chains have no protocol)
   const pr = r.protocol
   if (pr === undefined || pr.invert) return null
@@ -272,7 +277,7 @@ function scanChains (table: Table): { userChains: number, rules: number, trace: 
   let userChains = 0
   for (const c of table.chains.values()) {
     if (!c.builtin) userChains++
-    count += c.rules.length
+    count += ruleCount(c)
   }
   // one pass over the rules (their fields are read through many hidden classes: slow reads)
   const lines = new Int32Array(count)
@@ -281,6 +286,22 @@ function scanChains (table: Table): { userChains: number, rules: number, trace: 
   let trace = false
   let n = 0
   for (const c of table.chains.values()) {
+    const lz = lazyPartOf(c)
+    if (lz !== undefined) {
+      // rules not built yet: the store has what is asked here
+      const st = lz.store
+      for (let i = 0; i < lz.count; i++) {
+        const k = lz.entry(i)
+        const l = st.line(k)
+        if (l < 0) allLines = false
+        else {
+          lines[n++] = l
+          if (l > maxLine) maxLine = l
+        }
+        if (st.trace(k)) trace = true
+      }
+      continue
+    }
     const rules = c.rules
     for (let k = 0; k < rules.length; k++) {
       const r = rules[k]
@@ -316,22 +337,32 @@ function rankLines (lines: Int32Array, maxLine: number): Int32Array {
 function indexRuns (table: Table, minRun: number, runs: Map<Chain, Array<IndexRun | undefined>>): number {
   let indexedRuns = 0
   for (const c of table.chains.values()) {
-    const rules = c.rules
+    const lz = lazyPartOf(c)
+    const n = lz !== undefined ? lz.count : c.rules.length
+    if (n < minRun) continue
+    // (rules not built yet have their keys in the store)
+    const rules = lz === undefined ? c.rules : null
+    const keyAt = (i: number): IndexKey | null => {
+      if (rules !== null) return indexKeyOf(rules[i])
+      const k = lz!.entry(i)
+      const built = lz!.store.builtRule(k)
+      return built !== undefined ? indexKeyOf(built) : lz!.store.key(k)
+    }
     let runOf: Array<IndexRun | undefined> | undefined
     let i = 0
-    while (i < rules.length) {
-      const k0 = indexKeyOf(rules[i])
+    while (i < n) {
+      const k0 = keyAt(i)
       if (k0 === null) { i++; continue }
       const keys = [k0]
       let j = i + 1
-      for (; j < rules.length; j++) {
-        const kj = indexKeyOf(rules[j])
+      for (; j < n; j++) {
+        const kj = keyAt(j)
         if (kj === null) break
         keys.push(kj)
       }
       if (j - i >= minRun) {
         const run: IndexRun = { start: i, end: j, byKey: new Map(), anyDst: null }
-        if (runOf === undefined) runs.set(c, runOf = new Array(rules.length))
+        if (runOf === undefined) runs.set(c, runOf = new Array(n))
         for (let k = i; k < j; k++) {
           const key = keys[k - i]
           if (key.dst === null) addKey(run.anyDst ??= new Map(), runKey(0, key.proto, key.port), k)

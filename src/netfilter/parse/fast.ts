@@ -73,6 +73,9 @@ const PROB_VALUE = new Float64Array(64)
 /** the longest typed or verbatim target name */
 const EXT_NAME_MAX = Math.max(...[...TARGETS.keys(), ...VERBATIM_TARGETS].map(n => n.length))
 
+/** what `read` returns in validating mode (see lazy-rules.ts): the line is a valid rule */
+const VALID: Rule = { matches: NO_MATCHES, target: null }
+
 /** match records: kinds */
 const M_COMMENT = 1
 const M_TCP = 2
@@ -94,6 +97,16 @@ export class FastLineParser {
   jumps = false
   /** the jump is to a user chain of the table (so COMMIT need not check it) */
   checked = false
+  /**
+   * Validating mode only, for the line last accepted: its target's kind (null for none or a chain),
+   * whether it is TRACE, and prepare's index key (indexKeyOf in eval/prepare.ts): `keyPort` -1 when
+   * the rule has none, `keyAnyDst` when it has no destination (else `keyDst`).
+   */
+  targetKind: string | null = null
+  keyPort = -1
+  keyProto = 0
+  keyDst = 0
+  keyAnyDst = false
   private readonly env = new RuleEnv(() => { throw GIVE_UP })
   /** scratch match list (the shared list tables copy what they keep) */
   private readonly list: Match[] = [NO_MATCH, NO_MATCH, NO_MATCH, NO_MATCH]
@@ -102,8 +115,12 @@ export class FastLineParser {
   private wb = 0
   private words = 0
 
-  /** `chains`: the current table's chains (their names and jump targets are reused) */
-  constructor (private readonly text: string, private readonly share: SharedValues | null, private readonly chains: ChainIndex) {
+  /**
+   * `chains`: the current table's chains (their names and jump targets are reused; null: jump
+   * targets come from `share`). `validateOnly`: `read` checks a line as it would build its rule, but
+   * builds nothing and returns VALID (lazy-rules.ts builds the rule later, with `build`).
+   */
+  constructor (private readonly text: string, private readonly share: SharedValues | null, private readonly chains: ChainIndex | null, private readonly validateOnly = false) {
     // every field changes per line: say so now (V8 would otherwise first assume it never changes, and
     // drop the optimised parser when it does); the addresses hold numbers beyond the small-integer range
     this.chainStart = this.chainEnd = this.column = this.wa = this.wb = this.words = this.port = -1
@@ -117,6 +134,10 @@ export class FastLineParser {
     this.tseen = []
     this.dnatRange = { minPort: 1, maxPort: 1, minAddr: 0xffffffff, maxAddr: 0xffffffff }
     this.table = 'nat'
+    this.targetKind = 'x'
+    this.targetKind = null
+    this.keyPort = this.keyProto = this.keyDst = -1
+    this.keyAnyDst = true
   }
 
   /**
@@ -285,6 +306,21 @@ export class FastLineParser {
     return true
   }
 
+  /**
+   * The rule of a line `read` accepted in validating mode (by a parser over the same text and value
+   * sharing): what `read` would have returned then without validating.
+   */
+  build (lineStart: number, s: number, end: number, line: number, table: TableName): Rule {
+    let r: Rule | null = null
+    try {
+      r = this.parseLine(lineStart, s, end, line, table, undefined)
+    } catch (e) {
+      if (e !== GIVE_UP) throw e
+    }
+    if (r === null || r === VALID) throw new Error(`internal error: line ${line} was accepted and now is not`)
+    return r
+  }
+
   /** Parse `text[s, end)` (an `-A` line at `lineStart`); null when the general parser must read it. */
   read (lineStart: number, s: number, end: number, line: number, table: TableName, counters: Counters | undefined): Rule | null {
     if (!enabled) return null
@@ -360,7 +396,7 @@ export class FastLineParser {
       if (i < 0) return null
     }
     if (this.invert) return null
-    return this.build(line, counters)
+    return this.make(line, counters)
   }
 
   /** One option (the current word) and its arguments: the index after them, or -1 to give up. */
@@ -555,7 +591,7 @@ export class FastLineParser {
   }
 
   /** The rule of the line read, built as LineParser.finish builds it; null to give up. */
-  private build (line: number, counters: Counters | undefined): Rule | null {
+  private make (line: number, counters: Counters | undefined): Rule | null {
     const text = this.text
     const proto = this.proto
     // iptables-nft refuses a negated match-everything address
@@ -568,12 +604,14 @@ export class FastLineParser {
       // table, and no built-in chain of another hook than PREROUTING/OUTPUT
       const range = this.dnatRange
       if (range === undefined || proto === 0 || this.table !== 'nat' || this.wrongDnatHook()) return null
+      if (this.validateOnly) return this.validated('DNAT')
       target = { kind: 'DNAT', ranges: [range], random: false, persistent: false }
     } else if (tdef !== undefined) {
       const env = this.envFor()
       checkOptionFlags(tdef, this.tseen, env)
       target = tdef.finish(this.tstate, env) as Target
     }
+    if (this.validateOnly) return this.validated(target === null ? null : target.kind)
     // from here on nothing gives up: the shared tables change only for rules that are kept.
     // (rule.ts's mergePortMatches changes nothing here: one port match at most, single ports only)
     const share = this.share
@@ -606,7 +644,7 @@ export class FastLineParser {
       if (tdef === undefined) {
         const a = this.targetA
         const b = this.targetB
-        target = this.chains.jump(text, a, b) ?? null
+        target = this.chains?.jump(text, a, b) ?? null
         this.checked = target !== null
         if (target === null) target = share !== null ? share.jumpAt(text, a, b) : { kind: 'jump', chain: text.slice(a, b) }
         this.jumps = true
@@ -622,6 +660,34 @@ export class FastLineParser {
     const rule = newRule(matches, target, line, src, dst, pr)
     if (counters !== undefined) rule.counters = counters
     return rule
+  }
+
+  /**
+   * Validating mode: what the rule built from here on would be, as far as the parse and prepare ask
+   * (see the fields). `kind`: the typed target's, if any.
+   */
+  private validated (kind: string | null): Rule {
+    this.jumps = false
+    this.targetKind = kind
+    if (this.targetA >= 0 && this.tdef === undefined) {
+      // a chain: as in make, the jump is known valid when the index has the user chain
+      this.checked = this.chains !== null && this.chains.jump(this.text, this.targetA, this.targetB) !== undefined
+      this.jumps = true
+    }
+    // indexKeyOf of the rule: a protocol (never negated here), no source, at most an exact
+    // destination, and one port match with a single, not negated --dport and nothing else
+    this.keyPort = -1
+    const src = this.srcSet && (this.srcMask !== 0 || this.srcAddr !== 0 || this.srcInv)
+    const dst = this.dstSet && (this.dstMask !== 0 || this.dstAddr !== 0 || this.dstInv)
+    const ports = this.ports
+    if (this.proto !== 0 && !src && !this.hasStat && ports !== undefined && ports.sport === undefined &&
+      ports.dport !== undefined && !ports.dport.invert && (!dst || (!this.dstInv && this.dstMask === 0xffffffff))) {
+      this.keyPort = ports.dport.value.min
+      this.keyProto = this.proto
+      this.keyAnyDst = !dst
+      this.keyDst = this.dstAddr | 0
+    }
+    return VALID
   }
 
   /** is the rule's chain INPUT, FORWARD or POSTROUTING */

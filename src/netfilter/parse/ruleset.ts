@@ -14,6 +14,7 @@ import { sameChars, type SharedValues } from './share.ts'
 import { FastLineParser } from './fast.ts'
 import { ChainIndex } from './chain-index.ts'
 import { BlockGraph, blockGraphEnabled } from './block-graph.ts'
+import { LazyStore, appendLazy, keyInfo, lazyChain } from './lazy-rules.ts'
 
 export interface ParseOptions {
   /**
@@ -43,7 +44,16 @@ export interface ParseOptions {
    * per-Service rules) and would otherwise build each text anew around its declarations.
    */
   block?: RuleBlock
+  /**
+   * Build the rules of fast-path lines only when their chain's `rules` is first read (see
+   * lazy-rules.ts); every line is still read and checked by the parse. Default: on for texts of
+   * LAZY_MIN bytes or more that are not a block.
+   */
+  lazy?: boolean
 }
+
+/** texts from this size on are parsed lazily by default (a node's whole ruleset; not a Service's) */
+export const LAZY_MIN = 256 * 1024
 
 /** See ParseOptions.block. */
 export interface RuleBlock {
@@ -120,7 +130,11 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
    * sized larger, its empty slots cost more to make than growing does)
    */
   const index = new ChainIndex(text.length >> 9)
-  const fast = new FastLineParser(text, parser.shared, index)
+  const block = opts.block
+  const lazy = opts.lazy ?? (block === undefined && text.length >= LAZY_MIN)
+  /** the rules of fast-path lines in lazy mode */
+  const store = lazy ? new LazyStore(text, parser.shared) : null
+  const fast = new FastLineParser(text, parser.shared, index, lazy)
   /**
    * The chain of the previous `-A` line and its rules not yet appended (`pending[0, np)`): rules of a
    * chain usually come in a row, and an empty chain then gets an array of exactly the right size
@@ -146,19 +160,33 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
     const bad = FORBIDDEN_HOOKS.get(tg.kind)
     if (bad !== undefined) graph.forbid(lastChainId, bad)
   }
-  const pending: Rule[] = []
+  const pending: Array<Rule | number> = []
   let np = 0
+  /** how many of the pending rules are store entries (numbers, consecutive in the store) */
+  let lazyN = 0
   const flush = (): void => {
     if (np === 0) return
     const c = lastChain!
-    if (c.rules.length === 0) c.rules = pending.slice(0, np)
-    else for (let k = 0; k < np; k++) c.rules.push(pending[k])
+    if (lazyN > 0) {
+      // a lazy chain with no rules yet takes a run of entries as it is; otherwise they are built
+      if (lazyN === np && appendLazy(c, store!, pending[0] as number, np, cur!)) {
+        np = lazyN = 0
+        return
+      }
+      for (let k = 0; k < np; k++) {
+        const e = pending[k]
+        if (typeof e === 'number') pending[k] = store!.rule(e, cur!)
+      }
+      lazyN = 0
+    }
+    const rules = c.rules
+    if (rules.length === 0) c.rules = pending.slice(0, np) as Rule[]
+    else for (let k = 0; k < np; k++) rules.push(pending[k] as Rule)
     np = 0
   }
   /** content lines in the current table block: iptables-nft creates nothing for an empty block [exp] */
   let blockLines = 0
   let lineNo = 0
-  const block = opts.block
   /** line numbers of the text are `lineBase` + the line's number in it */
   const lineBase = block === undefined ? 0 : (block.line ?? 1) - 1
   if (block !== undefined) {
@@ -233,7 +261,7 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
     if (c0 === 58 /* : */) {
       flush()
       lastChain = undefined
-      index.set(chainLine(cur, text, ls, end, lineNo, opts))
+      index.set(chainLine(cur, text, ls, end, lineNo, opts, lazy))
       continue
     }
     let start = ls
@@ -260,13 +288,28 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
         lastChain = c
         lastChainId = index.lastId
       }
-      pending[np++] = rule
+      let kind: string | null
+      if (store === null) {
+        pending[np++] = rule
+        kind = rule.target === null ? null : rule.target.kind
+      } else {
+        const e = store.add(ls, start, end, lineNo, fast.keyPort < 0 ? 0 : keyInfo(fast.keyAnyDst ? null : fast.keyDst, fast.keyProto, fast.keyPort), fast.keyDst, fast.targetKind === 'TRACE')
+        kind = fast.targetKind
+        if (counters === undefined) pending[np++] = e
+        else {
+          // (a rule with counters is built now: the store keeps positions only)
+          const r = store.rule(e, cur)
+          r.counters = counters
+          pending[np++] = store.addBuilt(r)
+        }
+        lazyN++
+      }
       if (fast.jumps) {
         blockHasJumps = true
         if (!fast.checked) checkAllJumps = true
         else graph.edge(lastChainId, jumpId)
-      } else if (rule.target !== null) {
-        const bad = FORBIDDEN_HOOKS.get(rule.target.kind)
+      } else if (kind !== null) {
+        const bad = FORBIDDEN_HOOKS.get(kind)
         if (bad !== undefined) graph.forbid(lastChainId, bad)
       }
       continue
@@ -290,7 +333,12 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
           lastChainId = index.lastId
         }
         for (const r of cmd.rules) {
-          pending[np++] = r
+          if (store === null) pending[np++] = r
+          else {
+            // (kept in the store too, so that its chain can stay lazy)
+            pending[np++] = store.addBuilt(r)
+            lazyN++
+          }
           if (graph.usable) record(r)
         }
       } else {
@@ -500,7 +548,7 @@ function validateNewChain (name: string, lineNo: number, column: number): void {
 }
 
 /** A `:NAME POLICY [counters]` line, `text[ls, end)`. */
-function chainLine (t: Table, text: string, ls: number, end: number, lineNo: number, opts: ParseOptions): Chain {
+function chainLine (t: Table, text: string, ls: number, end: number, lineNo: number, opts: ParseOptions, lazy: boolean): Chain {
   // split on blanks like strtok(" \t\n"); only the first three words matter
   let name = ''
   let policy: string | undefined
@@ -545,6 +593,11 @@ function chainLine (t: Table, text: string, ls: number, end: number, lineNo: num
     return c
   }
   validateNewChain(name, lineNo, 2)
+  if (lazy) {
+    const lc = lazyChain(name, counters)
+    t.chains.set(name, lc)
+    return lc
+  }
   const c: Chain = { name, builtin: false, policy: null, rules: [] }
   if (counters !== undefined) c.counters = counters
   t.chains.set(name, c)

@@ -1,0 +1,218 @@
+/**
+ * Rules read from the text when first asked for.
+ *
+ * A large ruleset (a node's whole iptables-save) has hundreds of thousands of rules, and a trace
+ * looks at a few dozen of them. In lazy mode the parser still reads and checks every line (errors
+ * are reported by the parse, as before), but for the `-A` lines of the fast path it keeps only where
+ * each rule is in the text. A chain whose rules all came that way holds a `LazyPart`, and its `rules`
+ * property builds them from the text on first access, through the fast path again and with the
+ * parse's value sharing: the same rules, field for field, as an eager parse makes
+ * (test/netfilter/parse-lazy.test.ts compares both).
+ *
+ * What prepare needs from every rule (count, line, TRACE targets, the index key of
+ * `[-d A/32] -p P --dport N` rules) is recorded while reading, so prepare builds no rule either.
+ *
+ * Such a chain is a plain object whose `rules` is an enumerable accessor: spreading, JSON, deep
+ * equality and assignment see an ordinary array property. Its storage is a non-enumerable symbol.
+ */
+
+import type { Chain, Counters, Rule, Table } from '../model.ts'
+import type { SharedValues } from './share.ts'
+import { FastLineParser } from './fast.ts'
+import { ChainIndex } from './chain-index.ts'
+
+/** per rule: line start, rule start (after a `[p:b]` prefix), line end, line number, index key dst, info */
+const FIELDS = 6
+/** info bits: port (16), protocol (8), then flags */
+const HAS_KEY = 1 << 24
+const KEY_DST = 1 << 25
+const TRACE = 1 << 26
+/** the entry is a rule built already (by the general parser): the second field is its index in `built` */
+const BUILT = 1 << 27
+
+/** The rules of one parse kept as positions in its text (see the file comment). */
+export class LazyStore {
+  private data: Int32Array
+  private n = 0
+  /** per table: a fast path that reuses the table's chain names and jump targets, as the parse did */
+  private readonly builders = new Map<Table, FastLineParser>()
+  /** rules the general parser built, kept in their place among the others */
+  private readonly built: Rule[] = []
+
+  constructor (readonly text: string, private readonly share: SharedValues | null) {
+    // about one rule per 130 bytes of a kube-proxy text; grows when needed
+    this.data = new Int32Array(Math.max(64, (text.length >> 7) * FIELDS))
+  }
+
+  /**
+   * Record a line the validating fast path accepted (`info`/`dst` as FastLineParser leaves them in
+   * `keyInfo`/`keyDst`, `trace` for a TRACE target); returns its entry number.
+   */
+  add (ls: number, start: number, end: number, line: number, keyInfo: number, keyDst: number, trace: boolean): number {
+    let d = this.data
+    const o = this.n * FIELDS
+    if (o + FIELDS > d.length) {
+      const bigger = new Int32Array(d.length * 2)
+      bigger.set(d)
+      this.data = d = bigger
+    }
+    d[o] = ls
+    d[o + 1] = start
+    d[o + 2] = end
+    d[o + 3] = line
+    d[o + 4] = keyDst
+    d[o + 5] = keyInfo | (trace ? TRACE : 0)
+    return this.n++
+  }
+
+  /** Record a rule built already; returns its entry number. */
+  addBuilt (r: Rule): number {
+    const k = this.add(-1, this.built.length, 0, r.line ?? -1, 0, 0, r.target !== null && r.target.kind === 'TRACE')
+    this.data[k * FIELDS + 5] |= BUILT
+    this.built.push(r)
+    return k
+  }
+
+  /** the rule of entry `k` when it was built already (its index key is then indexKeyOf's), else undefined */
+  builtRule (k: number): Rule | undefined {
+    const o = k * FIELDS
+    return (this.data[o + 5] & BUILT) !== 0 ? this.built[this.data[o + 1]] : undefined
+  }
+
+  /** line of entry `k`; -1 for a rule without one */
+  line (k: number): number {
+    return this.data[k * FIELDS + 3]
+  }
+
+  trace (k: number): boolean {
+    return (this.data[k * FIELDS + 5] & TRACE) !== 0
+  }
+
+  /** prepare's index key of entry `k` (what indexKeyOf says of its rule), or null; not for a builtRule */
+  key (k: number): { dst: number | null, proto: number, port: number } | null {
+    const info = this.data[k * FIELDS + 5]
+    if ((info & HAS_KEY) === 0) return null
+    return { dst: (info & KEY_DST) !== 0 ? this.data[k * FIELDS + 4] >>> 0 : null, proto: (info >>> 16) & 255, port: info & 0xffff }
+  }
+
+  /** The rule of entry `k`: read again by the fast path (which accepted it before), or the one built. */
+  rule (k: number, table: Table): Rule {
+    const d = this.data
+    const o = k * FIELDS
+    if ((d[o + 5] & BUILT) !== 0) return this.built[d[o + 1]]
+    let b = this.builders.get(table)
+    if (b === undefined) {
+      const index = new ChainIndex(table.chains.size)
+      for (const c of table.chains.values()) index.set(c)
+      this.builders.set(table, b = new FastLineParser(this.text, this.share, index))
+    }
+    return b.build(d[o], d[o + 1], d[o + 2], d[o + 3], table.name)
+  }
+}
+
+/** Encode an index key as LazyStore.add takes it (`dst` null: any destination). */
+export function keyInfo (dst: number | null, proto: number, port: number): number {
+  return HAS_KEY | (dst === null ? 0 : KEY_DST) | (proto << 16) | port
+}
+
+/**
+ * A chain's rules not built yet: `count` entries of `store`, from `first` on, or in runs when the
+ * chain's lines were not all in a row (`runs`: first entry and length of each, in order).
+ */
+export class LazyPart {
+  count: number
+  private runs: number[] | null = null
+
+  constructor (readonly store: LazyStore, readonly first: number, count: number, readonly table: Table) {
+    this.count = count
+  }
+
+  /** Add the next `count` rules: entries from `first` on. */
+  extend (first: number, count: number): void {
+    if (this.runs === null) {
+      if (first === this.first + this.count) {
+        this.count += count
+        return
+      }
+      this.runs = [this.first, this.count]
+    }
+    this.runs.push(first, count)
+    this.count += count
+  }
+
+  /** the store entry of rule `i` (0-based) */
+  entry (i: number): number {
+    const runs = this.runs
+    if (runs === null) return this.first + i
+    for (let k = 0; ; k += 2) {
+      if (i < runs[k + 1]) return runs[k] + i
+      i -= runs[k + 1]
+    }
+  }
+
+  build (): Rule[] {
+    const out: Rule[] = new Array(this.count)
+    for (let i = 0; i < this.count; i++) out[i] = this.store.rule(this.entry(i), this.table)
+    return out
+  }
+}
+
+const STORE = Symbol('rules')
+
+/** a chain made by lazyChain: its rules (an array, or a part still to build; null = none yet) */
+interface LazyChain extends Chain {
+  [STORE]: Rule[] | LazyPart | null
+}
+
+function getRules (this: LazyChain): Rule[] {
+  const v = this[STORE]
+  if (v === null) return (this[STORE] = [])
+  if (v instanceof LazyPart) return (this[STORE] = v.build())
+  return v
+}
+
+function setRules (this: LazyChain, rules: Rule[]): void {
+  this[STORE] = rules
+}
+
+const STORE_DESC: PropertyDescriptor = { value: null, writable: true, enumerable: false, configurable: true }
+const RULES_DESC: PropertyDescriptor = { get: getRules, set: setRules, enumerable: true, configurable: true }
+
+/** A new, empty user chain that can hold a LazyPart (keys in the order of a parsed chain's). */
+export function lazyChain (name: string, counters: Counters | undefined): Chain {
+  const c = { name, builtin: false, policy: null } as unknown as LazyChain
+  Object.defineProperty(c, STORE, STORE_DESC)
+  Object.defineProperty(c, 'rules', RULES_DESC)
+  if (counters !== undefined) c.counters = counters
+  return c
+}
+
+/**
+ * Append store entries `first` … `first + count - 1` to the rules of `c` without building them, when
+ * `c` is a lazyChain with no built rules (true); false when they must be built and appended.
+ */
+export function appendLazy (c: Chain, store: LazyStore, first: number, count: number, table: Table): boolean {
+  const lc = c as LazyChain
+  const v = lc[STORE]
+  if (v === undefined) return false
+  if (v instanceof LazyPart) {
+    if (v.store !== store) return false
+    v.extend(first, count)
+    return true
+  }
+  if (v !== null && v.length > 0) return false
+  lc[STORE] = new LazyPart(store, first, count, table)
+  return true
+}
+
+/** The rules of `c` not built yet, if any (reading them through `c.rules` would build them). */
+export function lazyPartOf (c: Chain): LazyPart | undefined {
+  const v = (c as LazyChain)[STORE]
+  return v instanceof LazyPart ? v : undefined
+}
+
+/** How many rules `c` has, without building them. */
+export function ruleCount (c: Chain): number {
+  const p = lazyPartOf(c)
+  return p !== undefined ? p.count : c.rules.length
+}
