@@ -64,6 +64,11 @@ test('a large text is parsed lazily by default, a small one or a block eagerly',
   assert.equal(sep.rules.length, 2)
   assert.equal(lazyPartOf(sep), undefined, 'reading the rules builds them')
   assert.match(sep.rules[1].target?.kind ?? '', /^DNAT$/)
+  // jump targets are shared per chain, as an eager parse shares them
+  const seps = [...nat.chains.values()].filter(c => c.name.startsWith('KUBE-SEP-')).slice(0, 3)
+  assert.deepStrictEqual(seps[0].rules[0].target, { kind: 'jump', chain: 'KUBE-MARK-MASQ' })
+  assert.equal(seps[1].rules[0].target, seps[0].rules[0].target)
+  assert.equal(seps[2].rules[0].target, seps[0].rules[0].target)
   const small = buildKubeRuleset(20, 2)
   assert.ok(small.length < LAZY_MIN)
   assert.equal(unbuilt(parseRuleset(small)), 0)

@@ -103,6 +103,8 @@ export class FastLineParser {
    * the rule has none, `keyAnyDst` when it has no destination (else `keyDst`).
    */
   targetKind: string | null = null
+  /** validating mode: the index's jump target when the rule jumps to a user chain it has, else undefined */
+  jumpTarget: Target | undefined = undefined
   keyPort = -1
   keyProto = 0
   keyDst = 0
@@ -136,6 +138,8 @@ export class FastLineParser {
     this.table = 'nat'
     this.targetKind = 'x'
     this.targetKind = null
+    this.jumpTarget = this.preset = { kind: 'jump', chain: '' }
+    this.jumpTarget = this.preset = undefined
     this.keyPort = this.keyProto = this.keyDst = -1
     this.keyAnyDst = true
   }
@@ -310,8 +314,10 @@ export class FastLineParser {
    * The rule of a line `read` accepted in validating mode (by a parser over the same text and value
    * sharing): what `read` would have returned then without validating.
    */
-  build (lineStart: number, s: number, end: number, line: number, table: TableName): Rule {
+  build (lineStart: number, s: number, end: number, line: number, table: TableName, jump: Target | undefined): Rule {
     let r: Rule | null = null
+    // (the jump target the validating parser found, instead of looking the chain up again)
+    this.preset = jump
     try {
       r = this.parseLine(lineStart, s, end, line, table, undefined)
     } catch (e) {
@@ -365,6 +371,8 @@ export class FastLineParser {
   private tseen: string[] = NO_SEEN
   private dnatRange: NatRange | undefined
   private table: TableName = 'filter'
+  /** `build`: the rule's jump target as the validating parse found it */
+  private preset: Target | undefined = undefined
 
   private parseLine (lineStart: number, s: number, end: number, line: number, table: TableName, counters: Counters | undefined): Rule | null {
     const text = this.text
@@ -644,7 +652,7 @@ export class FastLineParser {
       if (tdef === undefined) {
         const a = this.targetA
         const b = this.targetB
-        target = this.chains?.jump(text, a, b) ?? null
+        target = this.preset ?? this.chains?.jump(text, a, b) ?? null
         this.checked = target !== null
         if (target === null) target = share !== null ? share.jumpAt(text, a, b) : { kind: 'jump', chain: text.slice(a, b) }
         this.jumps = true
@@ -671,9 +679,10 @@ export class FastLineParser {
     this.targetKind = kind
     if (this.targetA >= 0 && this.tdef === undefined) {
       // a chain: as in make, the jump is known valid when the index has the user chain
-      this.checked = this.chains !== null && this.chains.jump(this.text, this.targetA, this.targetB) !== undefined
+      this.jumpTarget = this.chains?.jump(this.text, this.targetA, this.targetB)
+      this.checked = this.jumpTarget !== undefined
       this.jumps = true
-    }
+    } else this.jumpTarget = undefined
     // indexKeyOf of the rule: a protocol (never negated here), no source, at most an exact
     // destination, and one port match with a single, not negated --dport and nothing else
     this.keyPort = -1

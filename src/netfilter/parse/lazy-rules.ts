@@ -10,16 +10,17 @@
  * (test/netfilter/parse-lazy.test.ts compares both).
  *
  * What prepare needs from every rule (count, line, TRACE targets, the index key of
- * `[-d A/32] -p P --dport N` rules) is recorded while reading, so prepare builds no rule either.
+ * `[-d A/32] -p P --dport N` rules) is recorded while reading, so prepare builds no rule either; so
+ * is the jump target a rule's chain lookup found (building a rule then looks up no chain: a lookup
+ * in a table of tens of thousands of chains, between traces, was a third of a rule's building).
  *
  * Such a chain is a plain object whose `rules` is an enumerable accessor: spreading, JSON, deep
  * equality and assignment see an ordinary array property. Its storage is a non-enumerable symbol.
  */
 
-import type { Chain, Counters, Rule, Table } from '../model.ts'
+import type { Chain, Counters, Rule, TableName, Target } from '../model.ts'
 import type { SharedValues } from './share.ts'
 import { FastLineParser } from './fast.ts'
-import { ChainIndex } from './chain-index.ts'
 
 /** per rule: line start, rule start (after a `[p:b]` prefix), line end, line number, index key dst, info */
 const FIELDS = 6
@@ -34,8 +35,13 @@ const BUILT = 1 << 27
 export class LazyStore {
   private data: Int32Array
   private n = 0
-  /** per table: a fast path that reuses the table's chain names and jump targets, as the parse did */
-  private readonly builders = new Map<Table, FastLineParser>()
+  /** the fast path that builds the rules again */
+  private builder: FastLineParser | null = null
+  /**
+   * per entry: the jump target the parse found for it (the table's own, shared by every jump to
+   * that chain, as an eager parse shares it), or undefined
+   */
+  private readonly jumps: Array<Target | undefined> = []
   /** rules the general parser built, kept in their place among the others */
   private readonly built: Rule[] = []
 
@@ -48,7 +54,7 @@ export class LazyStore {
    * Record a line the validating fast path accepted (`info`/`dst` as FastLineParser leaves them in
    * `keyInfo`/`keyDst`, `trace` for a TRACE target); returns its entry number.
    */
-  add (ls: number, start: number, end: number, line: number, keyInfo: number, keyDst: number, trace: boolean): number {
+  add (ls: number, start: number, end: number, line: number, keyInfo: number, keyDst: number, trace: boolean, jump: Target | undefined): number {
     let d = this.data
     const o = this.n * FIELDS
     if (o + FIELDS > d.length) {
@@ -62,12 +68,13 @@ export class LazyStore {
     d[o + 3] = line
     d[o + 4] = keyDst
     d[o + 5] = keyInfo | (trace ? TRACE : 0)
+    this.jumps.push(jump)
     return this.n++
   }
 
   /** Record a rule built already; returns its entry number. */
   addBuilt (r: Rule): number {
-    const k = this.add(-1, this.built.length, 0, r.line ?? -1, 0, 0, r.target !== null && r.target.kind === 'TRACE')
+    const k = this.add(-1, this.built.length, 0, r.line ?? -1, 0, 0, r.target !== null && r.target.kind === 'TRACE', undefined)
     this.data[k * FIELDS + 5] |= BUILT
     this.built.push(r)
     return k
@@ -96,17 +103,12 @@ export class LazyStore {
   }
 
   /** The rule of entry `k`: read again by the fast path (which accepted it before), or the one built. */
-  rule (k: number, table: Table): Rule {
+  rule (k: number, table: TableName): Rule {
     const d = this.data
     const o = k * FIELDS
     if ((d[o + 5] & BUILT) !== 0) return this.built[d[o + 1]]
-    let b = this.builders.get(table)
-    if (b === undefined) {
-      const index = new ChainIndex(table.chains.size)
-      for (const c of table.chains.values()) index.set(c)
-      this.builders.set(table, b = new FastLineParser(this.text, this.share, index))
-    }
-    return b.build(d[o], d[o + 1], d[o + 2], d[o + 3], table.name)
+    const b = this.builder ??= new FastLineParser(this.text, this.share, null)
+    return b.build(d[o], d[o + 1], d[o + 2], d[o + 3], table, this.jumps[k])
   }
 }
 
@@ -123,7 +125,7 @@ export class LazyPart {
   count: number
   private runs: number[] | null = null
 
-  constructor (readonly store: LazyStore, readonly first: number, count: number, readonly table: Table) {
+  constructor (readonly store: LazyStore, readonly first: number, count: number, readonly table: TableName) {
     this.count = count
   }
 
@@ -191,7 +193,7 @@ export function lazyChain (name: string, counters: Counters | undefined): Chain 
  * Append store entries `first` … `first + count - 1` to the rules of `c` without building them, when
  * `c` is a lazyChain with no built rules (true); false when they must be built and appended.
  */
-export function appendLazy (c: Chain, store: LazyStore, first: number, count: number, table: Table): boolean {
+export function appendLazy (c: Chain, store: LazyStore, first: number, count: number, table: TableName): boolean {
   const lc = c as LazyChain
   const v = lc[STORE]
   if (v === undefined) return false

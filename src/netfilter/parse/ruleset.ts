@@ -169,13 +169,13 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
     const c = lastChain!
     if (lazyN > 0) {
       // a lazy chain with no rules yet takes a run of entries as it is; otherwise they are built
-      if (lazyN === np && appendLazy(c, store!, pending[0] as number, np, cur!)) {
+      if (lazyN === np && appendLazy(c, store!, pending[0] as number, np, cur!.name)) {
         np = lazyN = 0
         return
       }
       for (let k = 0; k < np; k++) {
         const e = pending[k]
-        if (typeof e === 'number') pending[k] = store!.rule(e, cur!)
+        if (typeof e === 'number') pending[k] = store!.rule(e, cur!.name)
       }
       lazyN = 0
     }
@@ -293,12 +293,12 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
         pending[np++] = rule
         kind = rule.target === null ? null : rule.target.kind
       } else {
-        const e = store.add(ls, start, end, lineNo, fast.keyPort < 0 ? 0 : keyInfo(fast.keyAnyDst ? null : fast.keyDst, fast.keyProto, fast.keyPort), fast.keyDst, fast.targetKind === 'TRACE')
+        const e = store.add(ls, start, end, lineNo, fast.keyPort < 0 ? 0 : keyInfo(fast.keyAnyDst ? null : fast.keyDst, fast.keyProto, fast.keyPort), fast.keyDst, fast.targetKind === 'TRACE', fast.jumpTarget)
         kind = fast.targetKind
         if (counters === undefined) pending[np++] = e
         else {
           // (a rule with counters is built now: the store keeps positions only)
-          const r = store.rule(e, cur)
+          const r = store.rule(e, cur.name)
           r.counters = counters
           pending[np++] = store.addBuilt(r)
         }
