@@ -24,8 +24,11 @@ export interface PRule {
   handle: number
   /** kernel `unconditional()` && standard negative verdict: printed as policy/return by legacy TRACE */
   quirkKind: 'rule' | 'policy' | 'return'
-  /** resolved jump/goto destination */
-  dest?: PChain
+  /**
+   * jump/goto destination: looked up by `destOf` when the walk first takes the jump (undefined
+   * until then; null when the table has no such chain)
+   */
+  dest: PChain | null | undefined
   text?: string
 }
 
@@ -395,11 +398,22 @@ export function rulesOf (pc: PChain): PRule[] {
       rule: r,
       handle: td.handleBase + (td.rank !== undefined ? td.rank[r.line!] : off + i + 1),
       quirkKind: quirkKindOf(r, pc.builtin),
-      dest: t !== null && (t.kind === 'jump' || t.kind === 'goto') ? td.chains.get(t.chain) : undefined
+      // (looked up when first taken: a Service chain's rules jump to all its endpoints' chains, and a
+      // sampled trace takes one of them)
+      dest: undefined
     }
   }
   pc.rules = out
   return out
+}
+
+/** The prepared chain a jump/goto rule leads to (null when its table has none), kept in `pr.dest`. */
+export function destOf (pr: PRule): PChain | null {
+  if (pr.dest !== undefined) return pr.dest
+  const t = pr.rule.target
+  const d = t !== null && (t.kind === 'jump' || t.kind === 'goto') ? pr.chain.t.chains.get(t.chain) ?? null : null
+  pr.dest = d
+  return d
 }
 
 /** First rule index ≥ `from` in `run` that can match (dst, proto, port); `run.end` when none. */

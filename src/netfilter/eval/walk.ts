@@ -5,7 +5,7 @@
 import type { HookName, Target } from '../model.ts'
 import type { Ctx, RuleStep } from './context.ts'
 import type { PChain, PRule, PTable } from './prepare.ts'
-import { ruleText, runLookup, rulesOf } from './prepare.ts'
+import { destOf, ruleText, runLookup, rulesOf } from './prepare.ts'
 import { matchRule, MISS, UNKNOWN } from './match.ts'
 import { snapshot, touch } from '../packet.ts'
 import { setupNat } from './nat.ts'
@@ -257,10 +257,10 @@ export function runTable (ctx: Ctx, table: PTable, hook: HookName): TableVerdict
         continue
       }
       case 'jump': case 'goto': {
-        const dest = pr.dest
+        const dest = destOf(pr)
         s.verdict = t.kind === 'jump' ? 'JUMP' : 'GOTO'
         s.jumpTo = t.chain
-        if (dest === undefined) {
+        if (dest === null) {
           s.verdict = 'UNKNOWN'
           return { v: 'UNKNOWN', step: s, reason: `chain ${t.chain} does not exist` }
         }
