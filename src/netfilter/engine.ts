@@ -3,7 +3,7 @@
  * evaluate, counters and trace renderers.
  */
 import type { Prepared } from './eval/prepare.ts'
-import { rulesOf } from './eval/prepare.ts'
+import { allRulesOf, rulesOf } from './eval/prepare.ts'
 import type { EngineState } from './eval/state.ts'
 import type { Chain, Ruleset, Table, TableName } from './model.ts'
 
@@ -51,7 +51,9 @@ export function readCounters (prepared: Prepared, state: EngineState): CounterRo
   if (state.boundTo !== prepared.id) return rows
   for (const t of prepared.tables.values()) {
     for (const c of t.chains.values()) {
+      // (a rule not prepared yet never matched)
       for (const r of rulesOf(c)) {
+        if (r === undefined) continue
         const v = state.counters.get(r.id)
         if (v !== undefined) rows.push({ table: t.name, chain: c.name, n: r.index + 1, kind: 'rule', packets: v.packets, bytes: v.bytes })
       }
@@ -74,7 +76,7 @@ export function rulesetWithCounters (prepared: Prepared, state: EngineState): Ru
     const chains = new Map<string, Chain>()
     for (const pc of pt.chains.values()) {
       const src = pc.source
-      const rules = rulesOf(pc).map(pr => {
+      const rules = allRulesOf(pc).map(pr => {
         const c = bound ? state.counters.get(pr.id) : undefined
         return { ...pr.rule, counters: { packets: BigInt(c?.packets ?? 0), bytes: BigInt(c?.bytes ?? 0) } }
       })

@@ -11,7 +11,7 @@
  */
 import type { Chain, HookName, Match, Rule, Ruleset, Table, TableName, Target } from '../model.ts'
 import { renderRule } from '../render/rule.ts'
-import { lazyPartOf, ruleCount } from '../parse/lazy-rules.ts'
+import { lazyPartOf, ruleAt, ruleCount } from '../parse/lazy-rules.ts'
 
 export interface PRule {
   id: number
@@ -76,7 +76,7 @@ export interface PChain {
   builtin: boolean
   policy: 'ACCEPT' | 'DROP' | null
   /** prepared rules, built on first use (see `rulesOf`) */
-  rules?: PRule[]
+  rules?: Array<PRule | undefined>
   /** number of rules */
   count: number
   /** id of the implicit policy/return entry (counters) */
@@ -380,31 +380,42 @@ function indexRuns (table: Table, minRun: number, runs: Map<Chain, Array<IndexRu
   return indexedRuns
 }
 
-/** The prepared rules of a chain (built on first use: ids, handles, quirk kinds, jump targets). */
-export function rulesOf (pc: PChain): PRule[] {
-  if (pc.rules !== undefined) return pc.rules
+/**
+ * The prepared rules of a chain, each made when first needed (`ruleOf`): a sampled trace reads a few
+ * rules of a Service chain, and in a lazily parsed ruleset (parse/lazy-rules.ts) a rule made here is
+ * also the first time its parsed rule is built. Entries are undefined until made.
+ */
+export function rulesOf (pc: PChain): Array<PRule | undefined> {
+  return pc.rules ??= new Array(pc.count)
+}
+
+/** Prepared rule `i` (0-based) of a chain, made on first use: id, handle, quirk kind. */
+export function ruleOf (pc: PChain, i: number): PRule {
+  const rules = pc.rules ??= new Array(pc.count)
+  return rules[i] ?? (rules[i] = makeRule(pc, i))
+}
+
+/** Every prepared rule of a chain. */
+export function allRulesOf (pc: PChain): PRule[] {
+  for (let i = 0; i < pc.count; i++) ruleOf(pc, i)
+  return (pc.rules ?? []) as PRule[]
+}
+
+function makeRule (pc: PChain, i: number): PRule {
   const td = pc.t
-  const src = pc.source.rules
-  const out: PRule[] = new Array(src.length)
-  const off = pc.offset
-  for (let i = 0; i < src.length; i++) {
-    const r = src[i]
-    const t: Target | null = r.target
-    out[i] = {
-      id: td.ids.next++,
-      table: pc.table,
-      chain: pc,
-      index: i,
-      rule: r,
-      handle: td.handleBase + (td.rank !== undefined ? td.rank[r.line!] : off + i + 1),
-      quirkKind: quirkKindOf(r, pc.builtin),
-      // (looked up when first taken: a Service chain's rules jump to all its endpoints' chains, and a
-      // sampled trace takes one of them)
-      dest: undefined
-    }
+  const r = ruleAt(pc.source, i)
+  return {
+    id: td.ids.next++,
+    table: pc.table,
+    chain: pc,
+    index: i,
+    rule: r,
+    handle: td.handleBase + (td.rank !== undefined ? td.rank[r.line!] : pc.offset + i + 1),
+    quirkKind: quirkKindOf(r, pc.builtin),
+    // (looked up when first taken: a Service chain's rules jump to all its endpoints' chains, and a
+    // sampled trace takes one of them)
+    dest: undefined
   }
-  pc.rules = out
-  return out
 }
 
 /** The prepared chain a jump/goto rule leads to (null when its table has none), kept in `pr.dest`. */

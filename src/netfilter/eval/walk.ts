@@ -5,7 +5,7 @@
 import type { HookName, Target } from '../model.ts'
 import type { Ctx, RuleStep } from './context.ts'
 import type { PChain, PRule, PTable } from './prepare.ts'
-import { destOf, ruleText, runLookup, rulesOf } from './prepare.ts'
+import { destOf, ruleOf, ruleText, runLookup, rulesOf } from './prepare.ts'
 import { matchRule, MISS, UNKNOWN } from './match.ts'
 import { snapshot, touch } from '../packet.ts'
 import { setupNat } from './nat.ts'
@@ -199,7 +199,7 @@ export function runTable (ctx: Ctx, table: PTable, hook: HookName): TableVerdict
   let i = 0
   for (;;) {
     if (++ctx.ruleEvals > MAX_EVALS) {
-      const s = pushStep(ctx, chain, 'rule', i + 1, rules[i], 'unknown')
+      const s = pushStep(ctx, chain, 'rule', i + 1, i < rules.length ? ruleOf(chain, i) : undefined, 'unknown')
       return { v: 'UNKNOWN', step: s, reason: 'evaluation limit exceeded (rule loop?)' }
     }
     if (i >= rules.length) {
@@ -225,7 +225,7 @@ export function runTable (ctx: Ctx, table: PTable, hook: HookName): TableVerdict
         if (j !== i) { i = j; continue }
       }
     }
-    const pr = rules[i]
+    const pr = rules[i] ?? ruleOf(chain, i)
     ctx.why = ''
     ctx.explain = full
     const m = matchRule(pr, ctx)

@@ -124,6 +124,8 @@ export function keyInfo (dst: number | null, proto: number, port: number): numbe
 export class LazyPart {
   count: number
   private runs: number[] | null = null
+  /** rules built one by one (ruleAt) before the whole part was */
+  private made: Array<Rule | undefined> | null = null
 
   constructor (readonly store: LazyStore, readonly first: number, count: number, readonly table: TableName) {
     this.count = count
@@ -152,9 +154,23 @@ export class LazyPart {
     }
   }
 
+  /** how many of the rules were built one by one so far */
+  get built (): number {
+    let n = 0
+    if (this.made !== null) for (const r of this.made) if (r !== undefined) n++
+    return n
+  }
+
+  /** Rule `i`, built alone (and kept: the whole part's build returns the same object). */
+  ruleAt (i: number): Rule {
+    const made = this.made ??= new Array(this.count)
+    return made[i] ?? (made[i] = this.store.rule(this.entry(i), this.table))
+  }
+
   build (): Rule[] {
     const out: Rule[] = new Array(this.count)
-    for (let i = 0; i < this.count; i++) out[i] = this.store.rule(this.entry(i), this.table)
+    const made = this.made
+    for (let i = 0; i < this.count; i++) out[i] = made?.[i] ?? this.store.rule(this.entry(i), this.table)
     return out
   }
 }
@@ -211,6 +227,12 @@ export function appendLazy (c: Chain, store: LazyStore, first: number, count: nu
 export function lazyPartOf (c: Chain): LazyPart | undefined {
   const v = (c as LazyChain)[STORE]
   return v instanceof LazyPart ? v : undefined
+}
+
+/** Rule `i` (0-based) of `c`, building only that rule when `c`'s rules are not built. */
+export function ruleAt (c: Chain, i: number): Rule {
+  const p = lazyPartOf(c)
+  return p !== undefined ? p.ruleAt(i) : c.rules[i]
 }
 
 /** How many rules `c` has, without building them. */
