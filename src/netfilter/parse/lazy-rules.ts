@@ -5,9 +5,10 @@
  * looks at a few dozen of them. In lazy mode the parser still reads and checks every line (errors
  * are reported by the parse, as before), but for the `-A` lines of the fast path it keeps only where
  * each rule is in the text. A chain whose rules all came that way holds a `LazyPart`, and its `rules`
- * property builds them from the text on first access, through the fast path again and with the
- * parse's value sharing: the same rules, field for field, as an eager parse makes
- * (test/netfilter/parse-lazy.test.ts compares both).
+ * property builds them from the text on first access, through the fast path again: the same rules,
+ * field for field, as an eager parse makes (test/netfilter/parse-lazy.test.ts compares both), though
+ * without the eager parse's value sharing (equal values in different rules are different objects,
+ * except jump targets). The evaluator's prepared rules build one rule at a time (`ruleAt`).
  *
  * What prepare needs from every rule (count, line, TRACE targets, the index key of
  * `[-d A/32] -p P --dport N` rules) is recorded while reading, so prepare builds no rule either; so
@@ -19,7 +20,6 @@
  */
 
 import type { Chain, Counters, Rule, TableName, Target } from '../model.ts'
-import type { SharedValues } from './share.ts'
 import { FastLineParser } from './fast.ts'
 
 /** per rule: line start, rule start (after a `[p:b]` prefix), line end, line number, index key dst, info */
@@ -45,7 +45,7 @@ export class LazyStore {
   /** rules the general parser built, kept in their place among the others */
   private readonly built: Rule[] = []
 
-  constructor (readonly text: string, private readonly share: SharedValues | null) {
+  constructor (readonly text: string) {
     // about one rule per 130 bytes of a kube-proxy text; grows when needed
     this.data = new Int32Array(Math.max(64, (text.length >> 7) * FIELDS))
   }
@@ -107,7 +107,9 @@ export class LazyStore {
     const d = this.data
     const o = k * FIELDS
     if ((d[o + 5] & BUILT) !== 0) return this.built[d[o + 1]]
-    const b = this.builder ??= new FastLineParser(this.text, this.share, null)
+    // (without value sharing: a chain built on its own shares little with the others, and looking
+    // every value up in the parse's tables, between traces, cost more than making it)
+    const b = this.builder ??= new FastLineParser(this.text, null, null)
     return b.build(d[o], d[o + 1], d[o + 2], d[o + 3], table, this.jumps[k])
   }
 }

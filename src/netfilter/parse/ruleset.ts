@@ -133,7 +133,7 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
   const block = opts.block
   const lazy = opts.lazy ?? (block === undefined && text.length >= LAZY_MIN)
   /** the rules of fast-path lines in lazy mode */
-  const store = lazy ? new LazyStore(text, parser.shared) : null
+  const store = lazy ? new LazyStore(text) : null
   const fast = new FastLineParser(text, parser.shared, index, lazy)
   /**
    * The chain of the previous `-A` line and its rules not yet appended (`pending[0, np)`): rules of a
