@@ -22,8 +22,11 @@
 import type { Chain, Counters, Rule, TableName, Target } from '../model.ts'
 import { FastLineParser } from './fast.ts'
 
-/** per rule: line start, rule start (after a `[p:b]` prefix), line end, line number, index key dst, info */
-const FIELDS = 6
+/**
+ * per rule: line start, rule start (after a `[p:b]` prefix), line end, line number, index key dst,
+ * info, jump (the number of the jump target in `targets`, 0 for none)
+ */
+const FIELDS = 7
 /** info bits: port (16), protocol (8), then flags */
 const HAS_KEY = 1 << 24
 const KEY_DST = 1 << 25
@@ -38,23 +41,25 @@ export class LazyStore {
   /** the fast path that builds the rules again */
   private builder: FastLineParser | null = null
   /**
-   * per entry: the jump target the parse found for it (the table's own, shared by every jump to
-   * that chain, as an eager parse shares it), or undefined
+   * The jump targets the parse found (each chain's own, shared by every jump to that chain, as an
+   * eager parse shares it), by number: one entry per chain, not per rule (storing a target per rule
+   * cost more than the rest of the record).
    */
-  private readonly jumps: Array<Target | undefined> = []
+  private readonly targets: Array<Target | undefined> = [undefined]
   /** rules the general parser built, kept in their place among the others */
   private readonly built: Rule[] = []
 
   constructor (readonly text: string) {
     // about one rule per 130 bytes of a kube-proxy text; grows when needed
-    this.data = new Int32Array(Math.max(64, (text.length >> 7) * FIELDS))
+    this.data = new Int32Array(Math.max(64, text.length >> 7) * FIELDS)
   }
 
   /**
    * Record a line the validating fast path accepted (`info`/`dst` as FastLineParser leaves them in
-   * `keyInfo`/`keyDst`, `trace` for a TRACE target); returns its entry number.
+   * `keyInfo`/`keyDst`, `trace` for a TRACE target, its `jumpTarget` as `jump` under a number given
+   * to that target's chain, 0 when undefined); returns its entry number.
    */
-  add (ls: number, start: number, end: number, line: number, keyInfo: number, keyDst: number, trace: boolean, jump: Target | undefined): number {
+  add (ls: number, start: number, end: number, line: number, keyInfo: number, keyDst: number, trace: boolean, jumpNo: number, jump: Target | undefined): number {
     let d = this.data
     const o = this.n * FIELDS
     if (o + FIELDS > d.length) {
@@ -68,13 +73,18 @@ export class LazyStore {
     d[o + 3] = line
     d[o + 4] = keyDst
     d[o + 5] = keyInfo | (trace ? TRACE : 0)
-    this.jumps.push(jump)
+    if (jump === undefined) jumpNo = 0
+    else if (this.targets[jumpNo] === undefined) {
+      while (this.targets.length < jumpNo) this.targets.push(undefined)
+      this.targets[jumpNo] = jump
+    }
+    d[o + 6] = jumpNo
     return this.n++
   }
 
   /** Record a rule built already; returns its entry number. */
   addBuilt (r: Rule): number {
-    const k = this.add(-1, this.built.length, 0, r.line ?? -1, 0, 0, r.target !== null && r.target.kind === 'TRACE', undefined)
+    const k = this.add(-1, this.built.length, 0, r.line ?? -1, 0, 0, r.target !== null && r.target.kind === 'TRACE', 0, undefined)
     this.data[k * FIELDS + 5] |= BUILT
     this.built.push(r)
     return k
@@ -110,7 +120,7 @@ export class LazyStore {
     // (without value sharing: a chain built on its own shares little with the others, and looking
     // every value up in the parse's tables, between traces, cost more than making it)
     const b = this.builder ??= new FastLineParser(this.text, null, null)
-    return b.build(d[o], d[o + 1], d[o + 2], d[o + 3], table, this.jumps[k])
+    return b.build(d[o], d[o + 1], d[o + 2], d[o + 3], table, d[o + 6] === 0 ? undefined : this.targets[d[o + 6]])
   }
 }
 

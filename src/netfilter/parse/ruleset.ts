@@ -160,6 +160,8 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
     const bad = FORBIDDEN_HOOKS.get(tg.kind)
     if (bad !== undefined) graph.forbid(lastChainId, bad)
   }
+  /** lazy mode: chain numbers of earlier index epochs (the index numbers chains anew when cleared) */
+  let chainNoBase = 0
   const pending: Array<Rule | number> = []
   let np = 0
   /** how many of the pending rules are store entries (numbers, consecutive in the store) */
@@ -244,6 +246,7 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
         }
         blockHasJumps = false
         blockLines = 0
+        chainNoBase += index.count
         index.clear()
         graph.reset()
         continue
@@ -293,7 +296,7 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
         pending[np++] = rule
         kind = rule.target === null ? null : rule.target.kind
       } else {
-        const e = store.add(ls, start, end, lineNo, fast.keyPort < 0 ? 0 : keyInfo(fast.keyAnyDst ? null : fast.keyDst, fast.keyProto, fast.keyPort), fast.keyDst, fast.targetKind === 'TRACE', fast.jumpTarget)
+        const e = store.add(ls, start, end, lineNo, fast.keyPort < 0 ? 0 : keyInfo(fast.keyAnyDst ? null : fast.keyDst, fast.keyProto, fast.keyPort), fast.keyDst, fast.targetKind === 'TRACE', chainNoBase + jumpId, fast.jumpTarget)
         kind = fast.targetKind
         if (counters === undefined) pending[np++] = e
         else {
@@ -345,6 +348,7 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
         flush()
         lastChain = undefined
         // commands may replace or remove chain objects
+        chainNoBase += index.count
         index.clear()
         graph.usable = false
         checkAllJumps = true
