@@ -265,7 +265,11 @@ export class FastLineParser {
     const b = this.wb
     const n = b - a
     if (n === 0) return -1
-    const k = (n * 7 + text.charCodeAt(b - 1) * 3 + text.charCodeAt(b - 2 < a ? a : b - 2) * 5 + text.charCodeAt(a + (n >> 1))) & 63
+    // (every character counts: kube-proxy's 0.2000000000, 0.2500000000 and 0.5000000000 differ in
+    // one or two of them, and a hash of a few fixed places sent all three to one slot)
+    let h = n
+    for (let j = a; j < b; j++) h = (Math.imul(h, 31) + text.charCodeAt(j)) | 0
+    const k = (h ^ (h >>> 6) ^ (h >>> 12)) & 63
     const hit = PROB_TEXT[k]
     if (hit.length === n) {
       let j = n - 1
