@@ -18,7 +18,6 @@ type Schema =
 const S: Schema = { t: 'string' }
 const B: Schema = { t: 'bool' }
 const I32: Schema = { t: 'int32' }
-const I64: Schema = { t: 'int64' }
 const ANY: Schema = { t: 'any' }
 const MAP: Schema = { t: 'map' }
 const arr = (of: Schema): Schema => ({ t: 'array', of })

@@ -1,7 +1,7 @@
 /** /api/v1/clusters: create, list, get, delete virtual clusters. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { clusterObject, createClusterWithTokens, deleteCluster, getCluster, listClusters, CLUSTER_API_VERSION, type ClusterInput } from '../../cluster/actions/clusters.ts'
+import { createClusterWithTokens, deleteCluster, getCluster, listClusters, CLUSTER_API_VERSION, type ClusterInput } from '../../cluster/actions/clusters.ts'
 import { ClusterParams, errors, ok } from './shared.ts'
 
 const clusters: FastifyPluginAsyncTypebox = async (app) => {

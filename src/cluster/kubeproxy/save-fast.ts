@@ -11,7 +11,7 @@ import { BUILTIN_CHAINS } from '../../netfilter/model.ts'
 import type { NodeRules } from './generate.ts'
 import { kernelProbability } from './probability.ts'
 import { tokenize } from './sort.ts'
-import { TABLE_ORDER, tableChains } from './document.ts'
+import { TABLE_ORDER } from './document.ts'
 import type { KpTable, RuleRecord, ServiceFragment } from './types.ts'
 
 const CT_ORDER = ['INVALID', 'NEW', 'RELATED', 'ESTABLISHED', 'UNTRACKED', 'SNAT', 'DNAT']

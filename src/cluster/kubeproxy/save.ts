@@ -3,7 +3,7 @@
  * kube-proxy's restore data. Produced by parsing the node document with the engine's parser and
  * rendering with its canonical renderer; each parsed rule carries its generator provenance.
  */
-import type { Rule, Ruleset, TableName } from '../../netfilter/model.ts'
+import type { Rule, TableName } from '../../netfilter/model.ts'
 
 import { renderRuleset } from '../../netfilter/render/ruleset.ts'
 import { renderRule } from '../../netfilter/render/rule.ts'

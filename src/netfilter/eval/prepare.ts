@@ -9,7 +9,7 @@
  *   (plus comments) get a hash index so KUBE-SERVICES-style chains are dispatched in O(1) while rule
  *   numbers, counters and traces stay exactly those of a linear scan.
  */
-import type { Chain, HookName, Match, Rule, Ruleset, Table, TableName, Target } from '../model.ts'
+import type { Chain, HookName, Match, Rule, Ruleset, Table, TableName } from '../model.ts'
 import { renderRule } from '../render/rule.ts'
 import { lazyPartOf, ruleAt, ruleCount } from '../parse/lazy-rules.ts'
 

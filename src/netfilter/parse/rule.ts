@@ -54,10 +54,6 @@ const CORE_SHORT = new Map<string, CoreOpt>([
 ].map(([c, arg]) => [c as string, { code: c as string, arg: arg as boolean }]))
 
 const COMMANDS = new Set(['A', 'D', 'C', 'I', 'R', 'L', 'S', 'F', 'Z', 'N', 'X', 'E', 'P'])
-const LONG_FOR: Record<string, string> = {
-  s: 'source', d: 'destination', p: 'protocol', i: 'in-interface', o: 'out-interface', j: 'jump', g: 'goto',
-  m: 'match', f: 'fragments', A: 'append'
-}
 const RULE_OPS: Record<string, string> = { A: 'APPEND', I: 'INSERT', R: 'REPLACE', D: 'DELETE', C: 'CHECK' }
 const OUT_ONLY = new Set(['OUTPUT', 'POSTROUTING'])
 const IN_ONLY = new Set(['PREROUTING', 'INPUT'])
