@@ -46,8 +46,9 @@ export interface ParseOptions {
   block?: RuleBlock
   /**
    * Build the rules of fast-path lines only when their chain's `rules` is first read (see
-   * lazy-rules.ts); every line is still read and checked by the parse. Default: on for texts of
-   * LAZY_MIN bytes or more that are not a block.
+   * lazy-rules.ts); every line is still read and checked by the parse. The ruleset then holds on to
+   * `text` while it has chains not built. Default: on for texts of LAZY_MIN bytes or more that are
+   * not a block; `false` for a ruleset whose every rule will be read (rendering it, say).
    */
   lazy?: boolean
 }
