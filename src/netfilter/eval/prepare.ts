@@ -397,8 +397,9 @@ export function ruleOf (pc: PChain, i: number): PRule {
 
 /** Every prepared rule of a chain. */
 export function allRulesOf (pc: PChain): PRule[] {
+  const rules = rulesOf(pc)
   for (let i = 0; i < pc.count; i++) ruleOf(pc, i)
-  return (pc.rules ?? []) as PRule[]
+  return rules as PRule[]
 }
 
 function makeRule (pc: PChain, i: number): PRule {

@@ -84,8 +84,14 @@ export class LazyStore {
 
   /** Record a rule built already; returns its entry number. */
   addBuilt (r: Rule): number {
-    const k = this.add(-1, this.built.length, 0, r.line ?? -1, 0, 0, r.target !== null && r.target.kind === 'TRACE', 0, undefined)
-    this.data[k * FIELDS + 5] |= BUILT
+    return this.setBuilt(this.add(-1, 0, 0, r.line ?? -1, 0, 0, r.target !== null && r.target.kind === 'TRACE', 0, undefined), r)
+  }
+
+  /** Entry `k` is `r` from now on (a line built at once, e.g. for its counters); returns `k`. */
+  setBuilt (k: number, r: Rule): number {
+    const o = k * FIELDS
+    this.data[o + 1] = this.built.length
+    this.data[o + 5] |= BUILT
     this.built.push(r)
     return k
   }

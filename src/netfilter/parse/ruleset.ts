@@ -304,7 +304,7 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
           // (a rule with counters is built now: the store keeps positions only)
           const r = store.rule(e, cur.name)
           r.counters = counters
-          pending[np++] = store.addBuilt(r)
+          pending[np++] = store.setBuilt(e, r)
         }
         lazyN++
       }
