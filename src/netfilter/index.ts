@@ -7,6 +7,8 @@ export * from './model.ts'
 export { NetfilterError, type NetfilterErrorCode, type NetfilterErrorInit } from './errors.ts'
 /** Parse iptables-save / iptables-restore text with restore semantics (`noflush`, `base`, `counters` options). */
 export { parseRuleset, emptyTable, type ParseOptions, type RuleBlock } from './parse/ruleset.ts'
+/** a chain's rule count without building lazily parsed rules */
+export { ruleCount } from './parse/lazy-rules.ts'
 /** Render a ruleset exactly like iptables-save v1.8.9 (nf_tables by default). */
 export { renderRuleset, NFT_TABLE_ORDER, LEGACY_TABLE_ORDER, type RenderOptions } from './render/ruleset.ts'
 /** The canonical `-A CHAIN …` line of one rule (used by traces). */

@@ -7,7 +7,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { domainCluster, generateInput } from '../../bench/lib/cluster.ts'
 import { generateNodeRules, saveView, saveViewEngine, KubeProxyRulesCache, nodeRuleset, nodeRulesetFull, type GenerateInput } from '../../src/cluster/kubeproxy/index.ts'
-import { renderRuleset, type Rule } from '../../src/netfilter/index.ts'
+import { renderRuleset, ruleCount, type Rule } from '../../src/netfilter/index.ts'
+import { lazyPartOf } from '../../src/netfilter/parse/lazy-rules.ts'
 import { caseInput, loadCases } from './fixtures.ts'
 import { demoInput } from './demo.ts'
 
@@ -107,4 +108,19 @@ test('nodeRuleset of a generated 200-Service node equals parsing the whole node 
   const cluster = domainCluster({ services: 200, endpoints: 3 })
   const nr = generateNodeRules({ ...generateInput(cluster), options: { nfacct: false } })
   assert.deepStrictEqual(strip(nodeRuleset(nr)), strip(nodeRulesetFull(nr)))
+})
+
+test('nodeRuleset builds a Service\'s own rules only when they are read, with their provenance', () => {
+  const cluster = domainCluster({ services: 50, endpoints: 3 })
+  const nr = generateNodeRules({ ...generateInput(cluster), options: { nfacct: false } })
+  const nat = nodeRuleset(nr).tables.get('nat')!
+  const seps = [...nat.chains.values()].filter(c => c.name.startsWith('KUBE-SEP-'))
+  assert.equal(seps.length, 150)
+  assert.ok(seps.every(c => lazyPartOf(c) !== undefined), 'endpoint chains not built by the assembly')
+  const full = nodeRulesetFull(nr).tables.get('nat')!
+  const one = seps[7]
+  assert.equal(ruleCount(one), 2)
+  assert.deepEqual(rule(one.rules[1]), rule(full.chains.get(one.name)!.rules[1]))
+  assert.match(String(one.rules[1].provenance?.endpoint), /^10\./)
+  assert.equal(seps.filter(c => lazyPartOf(c) === undefined).length, 1, 'reading one chain builds that chain only')
 })

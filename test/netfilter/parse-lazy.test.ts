@@ -223,3 +223,74 @@ test('prepare builds no rule, and counts, indexes and evaluates as with an eager
   assert.equal(svc.rules[0], one)
   assert.equal(lazyPartOf(svc), undefined)
 })
+
+test('a rule block parsed lazily equals the eager block and the document it stands for', () => {
+  const chains = ['KUBE-SERVICES', 'KUBE-MARK-MASQ', 'KUBE-SVC-A', 'KUBE-SEP-1', 'KUBE-SEP-2', 'KUBE-EMPTY']
+  const body = [
+    '-A KUBE-SERVICES -d 10.96.0.10/32 -p tcp -m comment --comment "kube-system/dns:tcp cluster IP" -m tcp --dport 53 -j KUBE-SVC-A',
+    '-A KUBE-SVC-A -m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-1',
+    '-A KUBE-SVC-A -j KUBE-SEP-2',
+    '-A KUBE-SEP-1 -s 10.244.0.2/32 -j KUBE-MARK-MASQ',
+    '-A KUBE-SEP-1 -p tcp -m tcp -j DNAT --to-destination 10.244.0.2:53',
+    '-A KUBE-SEP-2 -p tcp -m tcp -j DNAT --to-destination 10.244.1.2:53',
+    '-A OUTPUT -j KUBE-SERVICES',
+    // a general-parser line in a lazy chain, and a chain read in two pieces
+    '-A KUBE-SEP-2 -m comment --comment "x" -m mark --mark 0x4000/0x4000 -j RETURN',
+    '-A KUBE-SVC-A -j KUBE-SEP-1',
+    ''
+  ].join('\n')
+  const opts: ParseOptions = { block: { table: 'nat', chains, line: 9 } }
+  assert.ok(same(body, opts, 'block') !== null)
+  // (same's assertions read every rule: parse again to see what a parse alone builds) the declared
+  // chains that got rules are lazy; an empty one and a built-in chain are not
+  const fresh = parseRuleset(body, { ...opts, lazy: true }).tables.get('nat')!
+  for (const name of ['KUBE-SVC-A', 'KUBE-SEP-1', 'KUBE-SEP-2']) assert.ok(lazyPartOf(fresh.chains.get(name)!) !== undefined, name)
+  assert.equal(lazyPartOf(fresh.chains.get('KUBE-EMPTY')!), undefined)
+  assert.deepStrictEqual(fresh.chains.get('KUBE-EMPTY')!.rules, [])
+  assert.equal(lazyPartOf(fresh.chains.get('OUTPUT')!), undefined)
+  assert.equal(ruleCount(fresh.chains.get('KUBE-SVC-A')!), 3)
+  assert.equal(ruleAt(fresh.chains.get('KUBE-SEP-1')!, 1).line, 13)
+  // the same errors, numbered as in the document
+  same(body + '-A KUBE-SEP-2 -j KUBE-NOWHERE\n', opts, 'bad jump')
+  same(body.replace('-j KUBE-SEP-2', '-j KUBE-SVC-A'), opts, 'loop')
+})
+
+test('ParseOptions.provenance: given to every rule by its line, when built, eagerly or lazily', () => {
+  const text = buildKubeRuleset(60, 3)
+  const seen: number[] = []
+  const prov = (line: number): { note: string } | undefined => {
+    seen.push(line)
+    return line % 3 === 0 ? undefined : { note: `line ${line}` }
+  }
+  const lazy = parseRuleset(text, { lazy: true, provenance: prov })
+  // (only for the few lines the general parser builds at once)
+  const atParse = seen.length
+  assert.ok(atParse < 20, `a lazy parse asks for the provenance of rules it does not build: ${atParse}`)
+  const eager = parseRuleset(text, { lazy: false, provenance: prov })
+  const asked = seen.length - atParse
+  assert.ok(asked > 500)
+  let withProv = 0
+  for (const [tn, t] of eager.tables) {
+    for (const c of t.chains.values()) {
+      const lz = lazy.tables.get(tn)!.chains.get(c.name)!
+      for (let i = 0; i < c.rules.length; i++) {
+        const r = c.rules[i]
+        assert.deepStrictEqual(r.provenance, r.line! % 3 === 0 ? undefined : { note: `line ${r.line!}` })
+        assert.equal('provenance' in r, r.line! % 3 !== 0)
+        if (r.provenance !== undefined) withProv++
+        assert.deepStrictEqual(ruleAt(lz, i), r)
+      }
+    }
+  }
+  assert.ok(withProv > 300)
+  assert.equal(seen.length, asked * 2, 'each rule asked for once per parse')
+  // a callback may itself parse (the parse in progress keeps its own graph checks)
+  const loop = '*filter\n:A - [0:0]\n:B - [0:0]\n-A INPUT -j A\n-A A -j B\n-A B -j A\nCOMMIT\n'
+  const nested = (line: number): { note: string } => {
+    parseRuleset('*filter\n:X - [0:0]\n-A INPUT -j X\nCOMMIT\n')
+    return { note: String(line) }
+  }
+  assert.throws(() => parseRuleset(loop, { provenance: nested, lazy: false }), (e: unknown) => e instanceof NetfilterError && e.code === 'E_RULE')
+  const ok = parseRuleset(loop.replace('-A B -j A\n', ''), { provenance: nested, lazy: false })
+  assert.deepStrictEqual(ok.tables.get('filter')!.chains.get('A')!.rules[0].provenance, { note: '5' })
+})

@@ -7,24 +7,12 @@
 import type { Chain, Rule, Ruleset, Table, TableName } from '../../netfilter/model.ts'
 import { BUILTIN_CHAINS } from '../../netfilter/model.ts'
 import { parseRuleset } from '../../netfilter/parse/ruleset.ts'
+import { ruleCount } from '../../netfilter/index.ts'
 import { SharedValues } from '../../netfilter/parse/share.ts'
 import type { NodeRules } from './generate.ts'
 import { nodeDocument, TABLE_ORDER } from './document.ts'
 import { FragmentProvenance, LazyProvenance } from './lazy-provenance.ts'
 import type { KpTable, RuleProvenance, RuleRecord, ServiceFragment } from './types.ts'
-
-/** Gives each parsed rule the provenance of its line in the parsed text. */
-function attach (rs: Ruleset, provAt: (line: number) => RuleProvenance | undefined): void {
-  for (const t of rs.tables.values()) {
-    for (const c of t.chains.values()) {
-      for (const r of c.rules) {
-        const line = r.line
-        const p = line != null ? provAt(line) : undefined
-        if (p != null) r.provenance = p
-      }
-    }
-  }
-}
 
 const fullMemo = new WeakMap<NodeRules, Ruleset>()
 
@@ -34,8 +22,7 @@ export function nodeRulesetFull (nr: NodeRules): Ruleset {
   if (rs != null) return rs
   const doc = nodeDocument(nr)
   // (every rule gets its provenance at once: nothing to gain from building rules lazily)
-  rs = parseRuleset(doc.text, { lazy: false })
-  attach(rs, line => doc.provenance.get(line))
+  rs = parseRuleset(doc.text, { lazy: false, provenance: line => doc.provenance.get(line) })
   fullMemo.set(nr, rs)
   return rs
 }
@@ -63,14 +50,16 @@ function parseParts (nr: NodeRules, records: RuleRecord[], extra: Partial<Record
   }
   const out = new Map<string, Rule[]>()
   if (lines.length === 0) return out
-  const parsed = parseRuleset(lines.concat('').join('\n'), { lazy: false })
-  attach(parsed, line => prov.get(line))
+  const parsed = parseRuleset(lines.concat('').join('\n'), { lazy: false, provenance: line => prov.get(line) })
   for (const [tn, t] of parsed.tables) for (const c of t.chains.values()) if (c.rules.length > 0) out.set(`${tn}/${c.name}`, c.rules)
   return out
 }
 
-/** One chain's rules from a fragment's parse; `owned`: one of the fragment's own nat chains. */
-interface FragChain { table: TableName, chain: string, owned: boolean, rules: Rule[] }
+/**
+ * One chain of a fragment's parse, with rules; `owned`: one of the fragment's own nat chains (the node
+ * takes the chain as it is, its rules still unbuilt: see parseFragment).
+ */
+interface FragChain { table: TableName, owned: boolean, chain: Chain }
 
 /** A Service fragment's parsed rules (chains with rules, in parse order), for the chain declarations `decl` it was parsed with. */
 interface FragParse { decl: string, chains: FragChain[] }
@@ -113,6 +102,10 @@ function countLines (text: string): number {
  * the node's filter declarations, the filter rules, `COMMIT`, then the same for nat with the node's
  * nat declarations followed by the fragment's own chains. The fragment's two texts are parsed as rule
  * blocks of their tables (see ParseOptions.block), so that document is never built.
+ *
+ * They are parsed lazily: every line is read and checked, but a rule is built when a trace or view
+ * first reads it (a node of 10,000 Services has ~170,000 rules, and a trace reads a few dozen).
+ * Provenance is given as a rule is built: the rule's line says which of the fragment's records it is.
  */
 function parseFragment (d: NodeDecl, f: ServiceFragment, sharing: SharedValues): FragChain[] {
   const hit = fragMemo.get(f)
@@ -124,17 +117,25 @@ function parseFragment (d: NodeDecl, f: ServiceFragment, sharing: SharedValues):
   let filterCount = 0
   let natFirst = 0
   let natCount = 0
+  // worked out when a trace or view first reads it (see lazy-provenance.ts)
+  let source: FragmentProvenance | undefined
+  const provenance = (l: number): RuleProvenance | undefined => {
+    const at = l >= filterFirst && l < filterFirst + filterCount
+      ? l - filterFirst
+      : l >= natFirst && l < natFirst + natCount ? filterCount + l - natFirst : -1
+    return at < 0 ? undefined : new LazyProvenance(source ??= new FragmentProvenance(f), at)
+  }
   const block = (table: KpTable, text: string, chains: readonly string[]): void => {
     line += 1 + chains.length
     const first = line + 1
     const n = countLines(text)
     if (table === 'filter') { filterFirst = first; filterCount = n } else { natFirst = first; natCount = n }
     line += n + 1
-    const parsed = parseRuleset(text, { sharing, block: { table, chains, line: first } })
+    const parsed = parseRuleset(text, { sharing, block: { table, chains, line: first }, lazy: true, provenance })
     const t = parsed.tables.get(table)
     if (t === undefined) return
     for (const c of t.chains.values()) {
-      if (c.rules.length > 0) out.push({ table, chain: c.name, owned: table === 'nat' && f.natChains.includes(c.name), rules: c.rules })
+      if (ruleCount(c) > 0) out.push({ table, owned: table === 'nat' && f.natChains.includes(c.name), chain: c })
     }
   }
   if (f.filterText !== '') block('filter', f.filterText, d.filter)
@@ -146,19 +147,6 @@ function parseFragment (d: NodeDecl, f: ServiceFragment, sharing: SharedValues):
       chains.push(c)
     }
     block('nat', f.natText, chains)
-  }
-  if (out.length > 0) {
-    // provenance is worked out when a trace or view first reads it (see lazy-provenance.ts)
-    const source = new FragmentProvenance(f)
-    for (const e of out) {
-      for (const r of e.rules) {
-        const l = r.line ?? -1
-        const at = l >= filterFirst && l < filterFirst + filterCount
-          ? l - filterFirst
-          : l >= natFirst && l < natFirst + natCount ? filterCount + l - natFirst : -1
-        if (at >= 0) r.provenance = new LazyProvenance(source, at)
-      }
-    }
   }
   fragMemo.set(f, { decl: d.key, chains: out })
   return out
@@ -196,15 +184,16 @@ export function nodeRuleset (nr: NodeRules): Ruleset {
     if (nat != null) {
       for (const c of f.natChains) {
         if (nat.chains.has(c)) continue
-        let rules: Rule[] = []
-        for (const e of parsed) if (e.table === 'nat' && e.chain === c) { rules = e.rules; break }
-        nat.chains.set(c, { name: c, builtin: false, policy: null, rules })
+        let chain: Chain | undefined
+        for (const e of parsed) if (e.owned && e.chain.name === c) { chain = e.chain; break }
+        // (an owned chain is the fragment's parsed chain itself: its rules stay unbuilt until read)
+        nat.chains.set(c, chain ?? { name: c, builtin: false, policy: null, rules: [] })
       }
     }
     for (const e of parsed) {
       if (e.owned) continue
-      const ch = tables.get(e.table)?.chains.get(e.chain)
-      if (ch != null) for (const r of e.rules) ch.rules.push(r)
+      const ch = tables.get(e.table)?.chains.get(e.chain.name)
+      if (ch != null) for (const r of e.chain.rules) ch.rules.push(r)
     }
   }
   for (const [key, rules] of tail) {

@@ -15,11 +15,12 @@
  * is the jump target a rule's chain lookup found (building a rule then looks up no chain: a lookup
  * in a table of tens of thousands of chains, between traces, was a third of a rule's building).
  *
- * Such a chain is a plain object whose `rules` is an enumerable accessor: spreading, JSON, deep
+ * Such a chain (it takes the place of the plain one the parse made, when its first rules come) is a
+ * plain object whose `rules` is an enumerable accessor: spreading, JSON, deep
  * equality and assignment see an ordinary array property. Its storage is a non-enumerable symbol.
  */
 
-import type { Chain, Counters, Rule, TableName, Target } from '../model.ts'
+import type { Chain, Counters, Provenance, Rule, TableName, Target } from '../model.ts'
 import { FastLineParser } from './fast.ts'
 
 /**
@@ -49,9 +50,10 @@ export class LazyStore {
   /** rules the general parser built, kept in their place among the others */
   private readonly built: Rule[] = []
 
-  constructor (readonly text: string) {
+  /** `provenance`: see ParseOptions.provenance (given to the rules built here) */
+  constructor (readonly text: string, private readonly provenance?: (line: number) => Provenance | undefined) {
     // about one rule per 130 bytes of a kube-proxy text; grows when needed
-    this.data = new Int32Array(Math.max(64, text.length >> 7) * FIELDS)
+    this.data = new Int32Array(((text.length >> 7) + 8) * FIELDS)
   }
 
   /**
@@ -126,8 +128,17 @@ export class LazyStore {
     // (without value sharing: a chain built on its own shares little with the others, and looking
     // every value up in the parse's tables, between traces, cost more than making it)
     const b = this.builder ??= new FastLineParser(this.text, null, null)
-    return b.build(d[o], d[o + 1], d[o + 2], d[o + 3], table, d[o + 6] === 0 ? undefined : this.targets[d[o + 6]])
+    const r = b.build(d[o], d[o + 1], d[o + 2], d[o + 3], table, d[o + 6] === 0 ? undefined : this.targets[d[o + 6]])
+    if (this.provenance !== undefined) give(r, this.provenance)
+    return r
   }
+}
+
+/** Give `r` the provenance of its line, if there is one (see ParseOptions.provenance). */
+export function give (r: Rule, provenance: (line: number) => Provenance | undefined): void {
+  if (r.line === undefined) return
+  const p = provenance(r.line)
+  if (p !== undefined) r.provenance = p
 }
 
 /** Encode an index key as LazyStore.add takes it (`dst` null: any destination). */
@@ -221,6 +232,20 @@ export function lazyChain (name: string, counters: Counters | undefined): Chain 
   Object.defineProperty(c, 'rules', RULES_DESC)
   if (counters !== undefined) c.counters = counters
   return c
+}
+
+/**
+ * A lazy chain to take the place of `c` (same name, same counters), when `c` is an empty user chain
+ * made as a plain object; undefined otherwise. The parse makes every chain plain, and replaces it
+ * with a lazy one when a run of store entries first comes to it: an empty chain, or one whose rules
+ * are built anyway, never pays for the accessor.
+ */
+export function lazyReplacement (c: Chain): Chain | undefined {
+  if (c.builtin || (c as LazyChain)[STORE] !== undefined || c.rules.length > 0) return undefined
+  const lc = lazyChain(c.name, c.counters)
+  // (a redeclared chain has the key even when it has no counters)
+  if ('counters' in c && c.counters === undefined) lc.counters = undefined
+  return lc
 }
 
 /**

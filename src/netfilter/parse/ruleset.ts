@@ -4,7 +4,7 @@
  * ruleset. Each table block is applied atomically at its COMMIT.
  */
 
-import { BUILTIN_CHAINS, type Chain, type Counters, type Rule, type Ruleset, type Table, type TableName } from '../model.ts'
+import { BUILTIN_CHAINS, type Chain, type Counters, type Provenance, type Rule, type Ruleset, type Table, type TableName } from '../model.ts'
 import { NetfilterError, type NetfilterErrorCode } from '../errors.ts'
 import { MAX_LINE, tokenizeLine } from '../tokenize.ts'
 import { renderRule } from '../render/rule.ts'
@@ -14,7 +14,7 @@ import { sameChars, type SharedValues } from './share.ts'
 import { FastLineParser } from './fast.ts'
 import { ChainIndex } from './chain-index.ts'
 import { BlockGraph, blockGraphEnabled } from './block-graph.ts'
-import { LazyStore, appendLazy, keyInfo, lazyChain } from './lazy-rules.ts'
+import { LazyStore, appendLazy, give, keyInfo, lazyReplacement } from './lazy-rules.ts'
 
 export interface ParseOptions {
   /**
@@ -51,6 +51,12 @@ export interface ParseOptions {
    * not a block; `false` for a ruleset whose every rule will be read (rendering it, say).
    */
   lazy?: boolean
+  /**
+   * The provenance to give each rule, by the rule's line (as numbered in positions and errors);
+   * undefined gives none. Called when the rule is made: by the parse, or (lazy mode) when the rule is
+   * first read. For producers that know where each line of their text came from.
+   */
+  provenance?: (line: number) => Provenance | undefined
 }
 
 /** texts from this size on are parsed lazily by default (a node's whole ruleset; not a Service's) */
@@ -108,8 +114,21 @@ function parseCounterText (s: string): Counters | null {
   return { packets: BigInt(s.slice(1, colon)), bytes: BigInt(s.slice(colon + 1, -1)) }
 }
 
+/** parses under way: a provenance callback may parse too, and the shared block graph is the outermost's */
+let parsing = 0
+
 /** Parse an iptables-save / iptables-restore text into a ruleset (restore semantics). */
 export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
+  const graph = parsing === 0 ? BLOCK_GRAPH : new BlockGraph()
+  parsing++
+  try {
+    return parseWith(text, opts, graph)
+  } finally {
+    parsing--
+  }
+}
+
+function parseWith (text: string, opts: ParseOptions, graph: BlockGraph): Ruleset {
   const tables = new Map<TableName, Table>()
   if (opts.base !== undefined) for (const [n, t] of opts.base.tables) tables.set(n, t)
   let cur: Table | null = null
@@ -133,8 +152,9 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
   const index = new ChainIndex(text.length >> 9)
   const block = opts.block
   const lazy = opts.lazy ?? (block === undefined && text.length >= LAZY_MIN)
+  const provenance = opts.provenance
   /** the rules of fast-path lines in lazy mode */
-  const store = lazy ? new LazyStore(text) : null
+  const store = lazy ? new LazyStore(text, provenance) : null
   const fast = new FastLineParser(text, parser.shared, index, lazy)
   /**
    * The chain of the previous `-A` line and its rules not yet appended (`pending[0, np)`): rules of a
@@ -146,7 +166,6 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
   /** lastChain's number in the chain index (see block-graph.ts) */
   let lastChainId = 0
   /** the block's jumps as they are read: most COMMITs are checked from these (see block-graph.ts) */
-  const graph = BLOCK_GRAPH
   graph.reset()
   /** Record `r`, appended to lastChain by the general parser, in the block's graph. */
   const record = (r: Rule): void => {
@@ -172,9 +191,23 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
     const c = lastChain!
     if (lazyN > 0) {
       // a lazy chain with no rules yet takes a run of entries as it is; otherwise they are built
-      if (lazyN === np && appendLazy(c, store!, pending[0] as number, np, cur!.name)) {
-        np = lazyN = 0
-        return
+      if (lazyN === np) {
+        if (appendLazy(c, store!, pending[0] as number, np, cur!.name)) {
+          np = lazyN = 0
+          return
+        }
+        // an empty user chain made as a plain object gives way to a lazy one (same name, same number)
+        const lc = lazyReplacement(c)
+        if (lc !== undefined) {
+          appendLazy(lc, store!, pending[0] as number, np, cur!.name)
+          cur!.chains.set(lc.name, lc)
+          const id = index.lastId
+          index.set(lc)
+          index.lastId = id
+          lastChain = lc
+          np = lazyN = 0
+          return
+        }
       }
       for (let k = 0; k < np; k++) {
         const e = pending[k]
@@ -265,7 +298,7 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
     if (c0 === 58 /* : */) {
       flush()
       lastChain = undefined
-      index.set(chainLine(cur, text, ls, end, lineNo, opts, lazy))
+      index.set(chainLine(cur, text, ls, end, lineNo, opts))
       continue
     }
     let start = ls
@@ -294,6 +327,7 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
       }
       let kind: string | null
       if (store === null) {
+        if (provenance !== undefined) give(rule, provenance)
         pending[np++] = rule
         kind = rule.target === null ? null : rule.target.kind
       } else {
@@ -327,6 +361,7 @@ export function parseRuleset (text: string, opts: ParseOptions = {}): Ruleset {
     try {
       const cmd = parser.parse(scanner.tokens, scanner.columns, n, counters)
       if (cmd === null || deferred !== null) continue
+      if (provenance !== undefined && (cmd.op === 'A' || cmd.op === 'I' || cmd.op === 'R')) for (const r of cmd.rules) give(r, provenance)
       if (cmd.op === 'A') {
         if (lastChain === undefined || !sameChars(cmd.chain!, lastChain.name)) {
           flush()
@@ -553,7 +588,7 @@ function validateNewChain (name: string, lineNo: number, column: number): void {
 }
 
 /** A `:NAME POLICY [counters]` line, `text[ls, end)`. */
-function chainLine (t: Table, text: string, ls: number, end: number, lineNo: number, opts: ParseOptions, lazy: boolean): Chain {
+function chainLine (t: Table, text: string, ls: number, end: number, lineNo: number, opts: ParseOptions): Chain {
   // split on blanks like strtok(" \t\n"); only the first three words matter
   let name = ''
   let policy: string | undefined
@@ -598,11 +633,6 @@ function chainLine (t: Table, text: string, ls: number, end: number, lineNo: num
     return c
   }
   validateNewChain(name, lineNo, 2)
-  if (lazy) {
-    const lc = lazyChain(name, counters)
-    t.chains.set(name, lc)
-    return lc
-  }
   const c: Chain = { name, builtin: false, policy: null, rules: [] }
   if (counters !== undefined) c.counters = counters
   t.chains.set(name, c)
