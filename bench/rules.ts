@@ -1,10 +1,13 @@
 /**
  * Rule-generation benchmark: one node's kube-proxy rules for N services × 10 endpoints (every tenth
  * service a NodePort): full render (restore text, then the save view), re-render after changing one
- * service (restore text; save view as pieces and joined), and RSS. Prints wall-clock and CPU time
- * (user+system of this process: meaningful when the machine is shared and busy).
+ * service (the rules, and the restore data as the pieces the server streams; also joined into one
+ * string, for comparison; the save view as pieces and joined), and RSS. Prints wall-clock and CPU
+ * time (user+system of this process: meaningful when the machine is shared and busy).
+ * Each size runs in a process of its own, so that its RSS is that size's alone.
  * Run: npx tsx bench/rules.ts [sizes...]   (default 1000 10000 30000)
  */
+import { spawnSync } from 'node:child_process'
 import { KubeProxyRulesCache, SaveComposer, ctime } from '../src/cluster/kubeproxy/index.ts'
 import { cluster } from './rules-input.ts'
 
@@ -19,8 +22,17 @@ function measure<T> (f: () => T): [T, Span] {
 }
 const fmt = (s: Span): string => `${s.wall.toFixed(0)} ms (cpu ${s.cpu.toFixed(0)})`
 
-const sizes = process.argv.slice(2).map(Number).filter(x => x > 0)
-for (const n of sizes.length > 0 ? sizes : [1000, 10000, 30000]) {
+const given = process.argv.slice(2).map(Number).filter(x => x > 0)
+const sizes = given.length > 0 ? given : [1000, 10000, 30000]
+if (sizes.length > 1) {
+  // (the same script and loader, one size per process)
+  for (const n of sizes) {
+    const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], String(n)], { stdio: 'inherit' })
+    if (r.status !== 0) process.exit(r.status ?? 1)
+  }
+  process.exit(0)
+}
+for (const n of sizes) {
   const input = cluster(n)
   const cache = new KubeProxyRulesCache()
   const composer = new SaveComposer()
@@ -32,7 +44,9 @@ for (const n of sizes.length > 0 ? sizes : [1000, 10000, 30000]) {
   const svc = input.services[k]
   input.services[k] = { ...svc, metadata: { ...svc.metadata, resourceVersion: '2' }, spec: { ...svc.spec, ports: [{ ...svc.spec.ports[0], port: 81 }] } }
   const [nr2, tRe] = measure(() => cache.render(input, 2))
-  const [, tReText] = measure(() => nr2.restore.length)
+  // the restore data as GET …/iptables?format=restore streams it, then as one string
+  const [chunks, tReChunks] = measure(() => nr2.restoreChunks())
+  const [, tReText] = measure(() => chunks.join('').length)
   const rebuilt = cache.lastRebuilt
   const [pieces, tPieces] = measure(() => composer.chunks(nr2, date))
   const [save2, tJoin] = measure(() => pieces.join(''))
@@ -41,6 +55,6 @@ for (const n of sizes.length > 0 ? sizes : [1000, 10000, 30000]) {
   const lines = save.split('\n').length
   console.log(`${n} services × 10 endpoints (${lines} save lines, ${(save.length / 1e6).toFixed(1)} MB)`)
   console.log(`  full render:  rules + restore text ${fmt(tRestore)}, then save view ${fmt(tSave)}`)
-  console.log(`  1 change (${rebuilt} service rebuilt): rules ${fmt(tRe)} (+ restore text ${fmt(tReText)}), save view pieces ${fmt(tPieces)} + join ${fmt(tJoin)}`)
-  console.log(`  RSS ${rss} MiB`)
+  console.log(`  1 change (${rebuilt} service rebuilt): rules ${fmt(tRe)} + restore data ${fmt(tReChunks)} in ${chunks.length} pieces (joined into one string: ${fmt(tReText)}), save view pieces ${fmt(tPieces)} + join ${fmt(tJoin)}`)
+  console.log(`  RSS ${rss} MiB (this size alone)`)
 }

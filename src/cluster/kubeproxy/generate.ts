@@ -205,6 +205,18 @@ export function sortServices (services: Service[]): Service[] {
 
 const recordLines = (rs: RuleRecord[]): string => rs.length === 0 ? '' : rs.map(r => r.text).join('\n') + '\n'
 
+const declMemo = new WeakMap<ServiceFragment, { n: number, text: string }>()
+
+/** A fragment's nat chain declarations, a line each: kept, as a fragment outlives many renders. */
+function natDeclarations (f: ServiceFragment): string {
+  const m = declMemo.get(f)
+  if (m !== undefined && m.n === f.natChains.length) return m.text
+  // (joined: a flat string, where `+=` would make a rope copied again when first read)
+  const text = f.natChains.map(c => `:${c} - [0:0]\n`).join('')
+  declMemo.set(f, { n: f.natChains.length, text })
+  return text
+}
+
 /** kube-proxy's restore document (§2 layout) as pieces in order: join them, or stream them. */
 export function restoreChunks (top: TopLevel, fragments: ServiceFragment[]): string[] {
   const parts: string[] = ['*filter\n']
@@ -213,7 +225,7 @@ export function restoreChunks (top: TopLevel, fragments: ServiceFragment[]): str
   for (const f of fragments) if (f.filterText !== '') parts.push(f.filterText)
   parts.push(recordLines(top.filterTail), 'COMMIT\n*nat\n')
   for (const c of top.natChains) parts.push(`:${c} - [0:0]\n`)
-  for (const f of fragments) for (const c of f.natChains) parts.push(`:${c} - [0:0]\n`)
+  for (const f of fragments) if (f.natChains.length > 0) parts.push(natDeclarations(f))
   parts.push(recordLines(top.natHead))
   for (const f of fragments) if (f.natText !== '') parts.push(f.natText)
   parts.push(recordLines(top.natTail), 'COMMIT\n')
