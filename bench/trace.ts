@@ -3,7 +3,7 @@
  * built through the API (one POST /manifests): the first trace per node (rules generated, parsed and
  * prepared once per cluster generation), the median of sequential `sample` traces, autocannon
  * throughput at 10 connections, and `all` mode on a 10-endpoint service. Prints figures.
- * Traces run on the app's trace workers (default min(2, cores); `--workers 0`: on the main thread);
+ * Traces run on the app's trace workers (the app's default: cores − 1, 1 to 4; `--workers 0`: on the main thread);
  * CPU figures are the whole process (main thread + trace workers; autocannon runs in a child
  * process), split into main thread and trace threads in the notes.
  *

@@ -6,7 +6,7 @@
  * KUBENETSIM_SEED_DEMO (1; 0 disables), LOG_LEVEL (info), KUBENETSIM_ADMIN_TOKEN (unset: no access
  * control, and then the server listens on 127.0.0.1 only whatever HOST says), and the request limits
  * of src/api/limits.ts (KUBENETSIM_RATE_LIMIT, KUBENETSIM_REQUEST_TIMEOUT_MS, ...).
- * KUBENETSIM_TRACE_WORKERS (0 on ≤ 2 cores, else cores − 1 up to 4): threads running cluster traces.
+ * KUBENETSIM_TRACE_WORKERS (cores − 1, 1 to 4; 0 on a single core): threads running cluster traces.
  * KUBENETSIM_SHUTDOWN_TIMEOUT_MS (30000; 0: none): after SIGTERM/SIGINT, the longest wait for in-flight
  * requests; past it, or on a second signal, the process exits with 1 without waiting (SQLite in WAL
  * mode loses no committed transaction, and an unfinished one is rolled back at the next start).

@@ -63,7 +63,9 @@ export async function build (t: Hooks, opts: Partial<BuildAppOptions> & { fresh?
   const { dir, databaseUrl } = tempDatabaseUrl()
   if (opts.fresh !== true) copyFileSync(await migratedTemplate(), databaseUrl.slice('file:'.length))
   const { fresh: _fresh, ...appOpts } = opts
-  const app = await buildApp({ databaseUrl, docs: false, ...appOpts })
+  // traces on the test's own thread unless a test asks for workers (test/trace/pool.test.ts proves the
+  // pool answers byte for byte the same); a worker per app would boot per test file
+  const app = await buildApp({ databaseUrl, docs: false, traceWorkers: 0, ...appOpts })
   await app.ready()
   t.after(async () => {
     await app.close()

@@ -10,7 +10,7 @@ import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { build, tempDatabaseUrl, type Built } from '../helper.ts'
 import { cleanups, createLab, IP, NODE1, NODE2 } from './fixture.ts'
-import { TracePool } from '../../src/cluster/trace/pool/pool.ts'
+import { defaultTraceWorkers, TracePool } from '../../src/cluster/trace/pool/pool.ts'
 import { InProcessTraces, traceInputs, type TraceJob } from '../../src/cluster/trace/executor.ts'
 import { StatusError } from '../../src/cluster/errors.ts'
 
@@ -86,6 +86,23 @@ test('pooled traces answer byte for byte what in-process traces answer', async (
     { cluster: 'lab', body: { protocol: 'TCP', destination: { address: IP.multiSvc, port: 9090 }, source: { pod: 'client-2' } } }
   ]
   for (const c of calls) await both(c)
+})
+
+test('answers from the workers\' response area: more jobs than slots, answers larger than a slot, slots reused', async () => {
+  // a small area (4 slots of 16 KiB): sample traces fit a slot, all-mode ones (~45 KiB) do not
+  const pool = new TracePool(1, { slots: 4, slotBytes: 16 * 1024 })
+  hooks.after(async () => { await pool.close() })
+  const snap = (await pooled.app.store.snapshot('demo'))!
+  const { inputs, stateful } = traceInputs(snap)
+  const job = (body: Record<string, unknown>): TraceJob => ({ cluster: 'demo', uid: snap.cluster.uid, inputs, stateful, body: body as never, format: 'json' })
+  const bodies = [...Array.from({ length: 20 }, (_, i) => ({ ...NP, mode: 'sample', seed: i })), NP, { ...NP, detail: 'full' }]
+  const want = await Promise.all(bodies.map(async b => (await ref.trace(job(b))).toString()))
+  assert.ok(want.some(t => Buffer.byteLength(t) <= 16 * 1024) && want.some(t => Buffer.byteLength(t) > 16 * 1024))
+  for (let round = 0; round < 3; round++) {
+    const got = await Promise.all(bodies.map(async b => await pool.trace(job(b))))
+    for (let i = 0; i < bodies.length; i++) assert.equal(got[i].toString(), want[i], `round ${round}, body ${i}`)
+    assert.equal(pool.slotsInUse, 0, 'every slot is free again')
+  }
 })
 
 test('session affinity and the simulated clock: the same sequence gives the same answers', async () => {
@@ -169,4 +186,12 @@ test('a process that traced through the pool exits by itself once the app is clo
   })
   assert.equal(code, 0, `the child did not exit by itself: ${out}`)
   assert.match(out, /traced 200,200,200/)
+})
+
+test('default number of trace workers: cores − 1 (1 to 4), none on one core; KUBENETSIM_TRACE_WORKERS wins', () => {
+  assert.deepEqual([1, 2, 3, 4, 8, 64].map(c => defaultTraceWorkers({}, c)), [0, 1, 2, 3, 4, 4])
+  assert.equal(defaultTraceWorkers({ KUBENETSIM_TRACE_WORKERS: '0' }, 8), 0)
+  assert.equal(defaultTraceWorkers({ KUBENETSIM_TRACE_WORKERS: '3' }, 2), 3)
+  assert.equal(defaultTraceWorkers({ KUBENETSIM_TRACE_WORKERS: '' }, 2), 1)
+  for (const bad of ['-1', '1.5', 'two', '65']) assert.throws(() => defaultTraceWorkers({ KUBENETSIM_TRACE_WORKERS: bad }, 2), /KUBENETSIM_TRACE_WORKERS must be an integer from 0 to 64/)
 })

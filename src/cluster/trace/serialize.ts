@@ -123,8 +123,9 @@ const FRAGMENT_BYTES = new WeakMap<object, Buffer>()
  * written as one-byte strings.
  */
 class ByteSink implements Sink {
-  buf = Buffer.allocUnsafe(32 * 1024)
   off = 0
+  /** `buf`: where to write first (a larger one is allocated when the text outgrows it) */
+  constructor (public buf: Buffer = Buffer.allocUnsafe(32 * 1024)) {}
   private readonly pending: string[] = []
 
   private ensure (n: number): void {
@@ -157,9 +158,12 @@ class ByteSink implements Sink {
   }
 }
 
-/** The UTF-8 bytes of traceJSON(r) (see ByteSink). */
-export function traceJSONBytes (r: object): Buffer {
-  const out = new ByteSink()
+/**
+ * The UTF-8 bytes of traceJSON(r) (see ByteSink): in `into` when they fit (the result is then a view
+ * of it), else in a buffer of their own.
+ */
+export function traceJSONBytes (r: object, into?: Buffer): Buffer {
+  const out = new ByteSink(into)
   object(r, out)
   out.flush()
   return out.buf.subarray(0, out.off)

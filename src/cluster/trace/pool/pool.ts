@@ -18,24 +18,30 @@ import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { StatusError } from '../../errors.ts'
 import type { AffinityView, TraceExecutor, TraceJob } from '../executor.ts'
-import type { FromWorker, ToWorker } from './messages.ts'
+import type { FromWorker, ResponseArea, ToWorker } from './messages.ts'
 
 /**
- * Workers by default: KUBENETSIM_TRACE_WORKERS, else none on a machine with 2 cores or fewer and
- * cores − 1 (at most 4) above that. 0 = trace on the main thread. On the 2-core reference machine the
- * pool lost to the main thread (quiet, 1,000 services, autocannon at 10 connections: 1,870 req/s and
- * 0.79 ms server CPU per trace with 2 workers against 2,003 req/s and 0.51 ms in-process), because
- * the HTTP thread, the load generator and the workers share two cores and each hand-over costs CPU.
+ * Workers by default: KUBENETSIM_TRACE_WORKERS, else cores − 1 (at least 1, at most 4) on a machine
+ * with 2 cores or more, none on a single core. 0 = trace on the main thread.
+ *
+ * On the 2-core reference machine one worker now beats the main thread (1,000 services, autocannon
+ * in the same process, three alternating pairs of `bench/http.ts`): at 50 connections 4,768–7,692
+ * traces/s with p99 17–23 ms, against 3,710–4,205/s and 26–29 ms; at 10 connections 4,128–6,810/s
+ * against 2,584–3,319/s. The main thread then spends ~0.12–0.15 ms per trace (HTTP, hand-over, the
+ * socket write) and the worker the rest. Two workers did worse than one (three threads of ours and
+ * the load generator on two cores). In the second session the pool had lost (0.79 ms of server CPU
+ * per trace with 2 workers against 0.51 in-process), when a trace cost several times what it costs
+ * now; and until the response area (see ResponseArea) each transferred answer pushed V8 into a full
+ * collection every ~300 ms.
  */
-export function defaultTraceWorkers (env: NodeJS.ProcessEnv = process.env): number {
+export function defaultTraceWorkers (env: NodeJS.ProcessEnv = process.env, cores = availableParallelism()): number {
   const v = env.KUBENETSIM_TRACE_WORKERS
   if (v !== undefined && v !== '') {
     const n = Number(v)
     if (!Number.isInteger(n) || n < 0 || n > 64) throw new Error(`KUBENETSIM_TRACE_WORKERS must be an integer from 0 to 64, got ${JSON.stringify(v)}`)
     return n
   }
-  const cores = availableParallelism()
-  return cores <= 2 ? 0 : Math.min(cores - 1, 4)
+  return cores < 2 ? 0 : Math.min(Math.max(cores - 1, 1), 4)
 }
 
 type Waiter = { resolve: (m: FromWorker) => void, reject: (e: Error) => void }
@@ -50,7 +56,14 @@ interface Slot {
   dead: boolean
   /** the worker loaded its modules (one that dies before is not restarted at once: no spawn loop) */
   ready: boolean
+  /** the worker's response area, and its slots not handed out */
+  area: ResponseArea
+  free: number[]
 }
+
+/** Response area per worker: 64 slots of 64 KiB (a sampled trace's answer is ~20 KiB; larger ones are transferred). */
+const AREA_SLOTS = 64
+const SLOT_BYTES = 64 * 1024
 
 // Workers load TypeScript through tsx (the app runs under tsx; a worker does not inherit its hooks).
 const TSX_API = import.meta.resolve('tsx/esm/api')
@@ -72,17 +85,34 @@ export class TracePool implements TraceExecutor {
   /** the simulated clock of each cluster as its home worker last reported it */
   readonly #clocks = new Map<string, { uid: string, now: number }>()
 
-  constructor (size: number) {
+  readonly #areaSlots: number
+  readonly #slotBytes: number
+
+  /** `area`: the size of each worker's response area (see ResponseArea; default 64 slots of 64 KiB) */
+  constructor (size: number, area: { slots?: number, slotBytes?: number } = {}) {
     if (!Number.isInteger(size) || size < 1) throw new Error('a trace pool needs at least one worker')
     this.size = size
+    this.#areaSlots = area.slots ?? AREA_SLOTS
+    this.#slotBytes = area.slotBytes ?? SLOT_BYTES
+  }
+
+  /** Response-area slots handed out and not free again (0 when no trace is under way). */
+  get slotsInUse (): number {
+    let n = 0
+    for (const s of this.#slots) if (!s.dead) n += s.area.slots - s.free.length
+    return n
   }
 
   /** Threads currently running (0 before the first trace and after close). */
   get threads (): number { return this.#slots.filter(s => !s.dead).length }
 
   #spawn (i: number): Slot {
-    const worker = new Worker(BOOT, { eval: true, name: `kubenetsim-trace-${i}` })
-    const slot: Slot = { worker, busy: 0, waiting: new Map(), loaded: new Map(), dead: false, ready: false }
+    const n = this.#areaSlots
+    const area: ResponseArea = { buffer: new SharedArrayBuffer(n * this.#slotBytes), slots: n, slotBytes: this.#slotBytes }
+    const worker = new Worker(BOOT, { eval: true, name: `kubenetsim-trace-${i}`, workerData: { area } })
+    const free: number[] = []
+    for (let k = n - 1; k >= 0; k--) free.push(k)
+    const slot: Slot = { worker, busy: 0, waiting: new Map(), loaded: new Map(), dead: false, ready: false, area, free }
     worker.unref()
     const fail = (why: string): void => {
       if (slot.dead) return
@@ -155,12 +185,32 @@ export class TracePool implements TraceExecutor {
     this.#load(slot, job)
     const clock = this.#clocks.get(job.cluster)
     const now = affinity ? undefined : (clock !== undefined && clock.uid === job.uid ? clock.now : 0)
-    const m = await this.#request(slot, { t: 'trace', id: this.#nextId++, cluster: job.cluster, uid: job.uid, body: job.body, format: job.format, ...(now !== undefined ? { now } : {}) })
+    // (a slot of the worker's response area for the answer, while one is free)
+    const k = slot.free.pop()
+    const msg: ToWorker & { id: number } = { t: 'trace', id: this.#nextId++, cluster: job.cluster, uid: job.uid, body: job.body, format: job.format }
+    if (now !== undefined) msg.now = now
+    if (k !== undefined) msg.slot = k
+    let m: FromWorker
+    try {
+      m = await this.#request(slot, msg)
+    } catch (e) {
+      if (k !== undefined && !slot.dead) slot.free.push(k)
+      throw e
+    }
+    if (k !== undefined && (m.t !== 'done' || m.length === undefined) && !slot.dead) slot.free.push(k)
     if (m.t === 'failed') throw m.status !== undefined ? new StatusError(m.status) : new Error(m.message)
     if (m.t !== 'done') throw new Error(`trace worker answered ${m.t}`)
     if (now === undefined) this.#clocks.set(job.cluster, { uid: job.uid, now: m.now })
     if (m.prepared.length > 0) this.#warmOthers(slot, job, m.prepared)
-    return Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength)
+    if (m.length !== undefined && k !== undefined) {
+      // copied out of the slot, which is free again at once (see ResponseArea)
+      const out = Buffer.allocUnsafe(m.length)
+      out.set(new Uint8Array(slot.area.buffer, k * slot.area.slotBytes, m.length))
+      slot.free.push(k)
+      return out
+    }
+    const body = m.body!
+    return Buffer.from(body.buffer, body.byteOffset, body.byteLength)
   }
 
   /** Another worker prepared these nodes: let the rest prepare them too while they are idle. */

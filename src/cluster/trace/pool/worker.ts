@@ -4,15 +4,23 @@
  * the trace jobs the pool sends, one at a time in arrival order, answering with the serialised trace.
  */
 import { readFileSync } from 'node:fs'
-import { parentPort } from 'node:worker_threads'
+import { parentPort, workerData } from 'node:worker_threads'
 import { StatusError } from '../../errors.ts'
 import { runTrace } from '../index.ts'
 import { TraceRuntimes, type ClusterInputs } from '../runtime.ts'
 import { traceJSONBytes } from '../serialize.ts'
-import type { FromWorker, ToWorker } from './messages.ts'
+import type { FromWorker, ResponseArea, ToWorker } from './messages.ts'
 
 const port = parentPort
 if (port === null) throw new Error('the trace worker runs in a worker thread')
+
+/** where answers are written when the job names a slot (see ResponseArea) */
+const area = (workerData as { area?: ResponseArea } | null)?.area
+
+/** Slot `k` of the response area, as a Buffer. */
+function slotBuffer (k: number): Buffer {
+  return Buffer.from(area!.buffer, k * area!.slotBytes, area!.slotBytes)
+}
 
 const runtimes = new TraceRuntimes()
 const loaded = new Map<string, { uid: string, inputs: ClusterInputs }>()
@@ -75,11 +83,24 @@ function handle (m: ToWorker): void {
       try {
         const rt = runtimes.get(m.cluster, m.uid)
         const run = runTrace(rt, inputsOf(m.cluster, m.uid), m.cluster, m.body, m.now !== undefined ? { now: m.now } : {})
-        const bytes: Uint8Array = m.format === 'text' ? utf8.encode(run.text()) : traceJSONBytes(run.response)
-        // only a buffer that owns its whole ArrayBuffer may be transferred (a small Buffer can be a
-        // view into Node's shared allocation pool, which must never be detached)
-        const body = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes)
-        send({ t: 'done', id: m.id, body, now: rt.affinity.now, prepared: rt.takeNewlyPrepared() }, [body.buffer as ArrayBuffer])
+        // in the job's slot of the response area when it fits, else in a buffer of its own, transferred
+        const into = m.slot !== undefined && area !== undefined ? slotBuffer(m.slot) : undefined
+        let bytes: Uint8Array
+        if (m.format === 'text') {
+          const text = run.text()
+          const wrote = into !== undefined ? utf8.encodeInto(text, into) : undefined
+          bytes = wrote !== undefined && wrote.read === text.length ? into!.subarray(0, wrote.written) : utf8.encode(text)
+        } else bytes = traceJSONBytes(run.response, into)
+        const now = rt.affinity.now
+        const prepared = rt.takeNewlyPrepared()
+        if (into !== undefined && bytes.buffer === into.buffer) {
+          send({ t: 'done', id: m.id, length: bytes.byteLength, now, prepared })
+        } else {
+          // only a buffer that owns its whole ArrayBuffer may be transferred (a small Buffer can be a
+          // view into Node's shared allocation pool, which must never be detached)
+          const body = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes)
+          send({ t: 'done', id: m.id, body, now, prepared }, [body.buffer as ArrayBuffer])
+        }
       } catch (e) {
         runtimes.peek(m.cluster, m.uid)?.takeNewlyPrepared()
         if (e instanceof StatusError) send({ t: 'failed', id: m.id, status: e.status, message: e.message })
