@@ -61,9 +61,9 @@ interface Slot {
   free: number[]
 }
 
-/** Response area per worker: 64 slots of 64 KiB (a sampled trace's answer is ~20 KiB; larger ones are transferred). */
+/** Response area per worker: 64 slots of 256 KiB (a sampled trace's answer is ~20 KiB, an all-mode one of a 10-endpoint Service ~170 KiB; larger ones are transferred). */
 const AREA_SLOTS = 64
-const SLOT_BYTES = 64 * 1024
+const SLOT_BYTES = 256 * 1024
 
 // Workers load TypeScript through tsx (the app runs under tsx; a worker does not inherit its hooks).
 const TSX_API = import.meta.resolve('tsx/esm/api')
@@ -88,7 +88,7 @@ export class TracePool implements TraceExecutor {
   readonly #areaSlots: number
   readonly #slotBytes: number
 
-  /** `area`: the size of each worker's response area (see ResponseArea; default 64 slots of 64 KiB) */
+  /** `area`: the size of each worker's response area (see ResponseArea; default 64 slots of 256 KiB) */
   constructor (size: number, area: { slots?: number, slotBytes?: number } = {}) {
     if (!Number.isInteger(size) || size < 1) throw new Error('a trace pool needs at least one worker')
     this.size = size
