@@ -35,6 +35,31 @@ const TRACE = 1 << 26
 /** the entry is a rule built already (by the general parser): the second field is its index in `built` */
 const BUILT = 1 << 27
 
+/** int32s per slab (256 KiB), and the most a store takes from one (larger ones get their own) */
+const SLAB = 1 << 16
+const SLAB_MAX = 4096
+let slab = new Int32Array(0)
+let slabUsed = 0
+
+/**
+ * Room for `n` numbers of a new store. A node's per-Service texts are parsed one by one (ten
+ * thousand small parses for a large node): each taking a typed array of its own cost more than the
+ * parses themselves (an ArrayBuffer each is external memory, and V8 collected for it far more
+ * often: ~120–160 ms per 10,000-Service node). Small stores take consecutive pieces of a shared
+ * slab instead. A slab lives as long as one of its stores does: at most 256 KiB per slab kept for a
+ * store outliving its neighbours.
+ */
+function storeData (n: number): Int32Array {
+  if (n > SLAB_MAX) return new Int32Array(n)
+  if (slabUsed + n > slab.length) {
+    slab = new Int32Array(SLAB)
+    slabUsed = 0
+  }
+  const d = slab.subarray(slabUsed, slabUsed + n)
+  slabUsed += n
+  return d
+}
+
 /** The rules of one parse kept as positions in its text (see the file comment). */
 export class LazyStore {
   private data: Int32Array
@@ -53,7 +78,7 @@ export class LazyStore {
   /** `provenance`: see ParseOptions.provenance (given to the rules built here) */
   constructor (readonly text: string, private readonly provenance?: (line: number) => Provenance | undefined) {
     // about one rule per 130 bytes of a kube-proxy text; grows when needed
-    this.data = new Int32Array(((text.length >> 7) + 8) * FIELDS)
+    this.data = storeData(((text.length >> 7) + 8) * FIELDS)
   }
 
   /**
