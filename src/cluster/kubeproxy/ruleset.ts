@@ -56,13 +56,11 @@ function parseParts (nr: NodeRules, records: RuleRecord[], extra: Partial<Record
 }
 
 /**
- * One chain of a fragment's parse, with rules; `owned`: one of the fragment's own nat chains (the node
- * takes the chain as it is, its rules still unbuilt: see parseFragment).
+ * A Service fragment's parsed chains that have rules, per table in parse order, for the chain
+ * declarations `decl` it was parsed with. The node takes the fragment's own nat chains as they are,
+ * their rules still unbuilt (see parseFragment), and appends the rules of the others to its chains.
  */
-interface FragChain { table: TableName, owned: boolean, chain: Chain }
-
-/** A Service fragment's parsed rules (chains with rules, in parse order), for the chain declarations `decl` it was parsed with. */
-interface FragParse { decl: string, chains: FragChain[] }
+interface FragParse { decl: string, filter: Chain[], nat: Chain[] }
 
 /**
  * Parsed rules per fragment. Nodes of one configuration share fragments (see cache.ts), so the
@@ -107,10 +105,10 @@ function countLines (text: string): number {
  * first reads it (a node of 10,000 Services has ~170,000 rules, and a trace reads a few dozen).
  * Provenance is given as a rule is built: the rule's line says which of the fragment's records it is.
  */
-function parseFragment (d: NodeDecl, f: ServiceFragment, sharing: SharedValues): FragChain[] {
+function parseFragment (d: NodeDecl, f: ServiceFragment, sharing: SharedValues): FragParse {
   const hit = fragMemo.get(f)
-  if (hit != null && hit.decl === d.key) return hit.chains
-  const out: FragChain[] = []
+  if (hit != null && hit.decl === d.key) return hit
+  const out: FragParse = { decl: d.key, filter: [], nat: [] }
   let line = 0
   // the records are the filter rules' lines, then the nat rules' lines, one line each, in order
   let filterFirst = 0
@@ -134,9 +132,8 @@ function parseFragment (d: NodeDecl, f: ServiceFragment, sharing: SharedValues):
     const parsed = parseRuleset(text, { sharing, block: { table, chains, line: first }, lazy: true, provenance })
     const t = parsed.tables.get(table)
     if (t === undefined) return
-    for (const c of t.chains.values()) {
-      if (ruleCount(c) > 0) out.push({ table, owned: table === 'nat' && f.natChains.includes(c.name), chain: c })
-    }
+    const list = table === 'filter' ? out.filter : out.nat
+    for (const c of t.chains.values()) if (ruleCount(c) > 0) list.push(c)
   }
   if (f.filterText !== '') block('filter', f.filterText, d.filter)
   if (f.natText !== '' || f.natChains.length > 0) {
@@ -148,8 +145,13 @@ function parseFragment (d: NodeDecl, f: ServiceFragment, sharing: SharedValues):
     }
     block('nat', f.natText, chains)
   }
-  fragMemo.set(f, { decl: d.key, chains: out })
+  fragMemo.set(f, out)
   return out
+}
+
+/** Appends the rules of a fragment's chain `from` to the node's chain `to`. */
+function append (to: Chain | undefined, from: Chain): void {
+  if (to !== undefined) for (const r of from.rules) to.rules.push(r)
 }
 
 const memo = new WeakMap<NodeRules, Ruleset>()
@@ -185,16 +187,14 @@ export function nodeRuleset (nr: NodeRules): Ruleset {
       for (const c of f.natChains) {
         if (nat.chains.has(c)) continue
         let chain: Chain | undefined
-        for (const e of parsed) if (e.owned && e.chain.name === c) { chain = e.chain; break }
-        // (an owned chain is the fragment's parsed chain itself: its rules stay unbuilt until read)
+        for (const x of parsed.nat) if (x.name === c) { chain = x; break }
+        // (a chain of the fragment's own is its parsed chain itself: its rules stay unbuilt until read)
         nat.chains.set(c, chain ?? { name: c, builtin: false, policy: null, rules: [] })
       }
     }
-    for (const e of parsed) {
-      if (e.owned) continue
-      const ch = tables.get(e.table)?.chains.get(e.chain.name)
-      if (ch != null) for (const r of e.chain.rules) ch.rules.push(r)
-    }
+    const filter = tables.get('filter')
+    for (const x of parsed.filter) append(filter?.chains.get(x.name), x)
+    for (const x of parsed.nat) if (!f.natChains.includes(x.name)) append(nat?.chains.get(x.name), x)
   }
   for (const [key, rules] of tail) {
     const [t, c] = key.split('/') as [TableName, string]

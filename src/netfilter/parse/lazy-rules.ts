@@ -72,8 +72,8 @@ export class LazyStore {
    * cost more than the rest of the record).
    */
   private readonly targets: Array<Target | undefined> = [undefined]
-  /** rules the general parser built, kept in their place among the others */
-  private readonly built: Rule[] = []
+  /** rules the general parser built, kept in their place among the others (null: none yet) */
+  private built: Rule[] | null = null
 
   /** `provenance`: see ParseOptions.provenance (given to the rules built here) */
   constructor (readonly text: string, private readonly provenance?: (line: number) => Provenance | undefined) {
@@ -117,16 +117,17 @@ export class LazyStore {
   /** Entry `k` is `r` from now on (a line built at once, e.g. for its counters); returns `k`. */
   setBuilt (k: number, r: Rule): number {
     const o = k * FIELDS
-    this.data[o + 1] = this.built.length
+    const built = this.built ??= []
+    this.data[o + 1] = built.length
     this.data[o + 5] |= BUILT
-    this.built.push(r)
+    built.push(r)
     return k
   }
 
   /** the rule of entry `k` when it was built already (its index key is then indexKeyOf's), else undefined */
   builtRule (k: number): Rule | undefined {
     const o = k * FIELDS
-    return (this.data[o + 5] & BUILT) !== 0 ? this.built[this.data[o + 1]] : undefined
+    return (this.data[o + 5] & BUILT) !== 0 ? this.built![this.data[o + 1]] : undefined
   }
 
   /** line of entry `k`; -1 for a rule without one */
@@ -149,7 +150,7 @@ export class LazyStore {
   rule (k: number, table: TableName): Rule {
     const d = this.data
     const o = k * FIELDS
-    if ((d[o + 5] & BUILT) !== 0) return this.built[d[o + 1]]
+    if ((d[o + 5] & BUILT) !== 0) return this.built![d[o + 1]]
     // (without value sharing: a chain built on its own shares little with the others, and looking
     // every value up in the parse's tables, between traces, cost more than making it)
     const b = this.builder ??= new FastLineParser(this.text, null, null)
