@@ -16,8 +16,8 @@
  * in a table of tens of thousands of chains, between traces, was a third of a rule's building).
  *
  * Such a chain (it takes the place of the plain one the parse made, when its first rules come) is a
- * plain object whose `rules` is an enumerable accessor: spreading, JSON, deep
- * equality and assignment see an ordinary array property. Its storage is a non-enumerable symbol.
+ * plain object whose `rules` is an enumerable accessor: spreading, JSON, deep equality and
+ * assignment see an ordinary array property. Its storage is a non-enumerable symbol.
  */
 
 import type { Chain, Counters, Provenance, Rule, TableName, Target } from '../model.ts'

@@ -41,7 +41,7 @@ export function defaultTraceWorkers (env: NodeJS.ProcessEnv = process.env, cores
     if (!Number.isInteger(n) || n < 0 || n > 64) throw new Error(`KUBENETSIM_TRACE_WORKERS must be an integer from 0 to 64, got ${JSON.stringify(v)}`)
     return n
   }
-  return cores < 2 ? 0 : Math.min(Math.max(cores - 1, 1), 4)
+  return cores < 2 ? 0 : Math.min(cores - 1, 4)
 }
 
 type Waiter = { resolve: (m: FromWorker) => void, reject: (e: Error) => void }
@@ -191,24 +191,22 @@ export class TracePool implements TraceExecutor {
     if (now !== undefined) msg.now = now
     if (k !== undefined) msg.slot = k
     let m: FromWorker
+    let fromSlot: Buffer | undefined
     try {
       m = await this.#request(slot, msg)
-    } catch (e) {
+      // an answer in the slot is copied out of it (see ResponseArea)
+      if (k !== undefined && m.t === 'done' && m.length !== undefined) {
+        fromSlot = Buffer.allocUnsafe(m.length)
+        fromSlot.set(new Uint8Array(slot.area.buffer, k * slot.area.slotBytes, m.length))
+      }
+    } finally {
       if (k !== undefined && !slot.dead) slot.free.push(k)
-      throw e
     }
-    if (k !== undefined && (m.t !== 'done' || m.length === undefined) && !slot.dead) slot.free.push(k)
     if (m.t === 'failed') throw m.status !== undefined ? new StatusError(m.status) : new Error(m.message)
     if (m.t !== 'done') throw new Error(`trace worker answered ${m.t}`)
     if (now === undefined) this.#clocks.set(job.cluster, { uid: job.uid, now: m.now })
     if (m.prepared.length > 0) this.#warmOthers(slot, job, m.prepared)
-    if (m.length !== undefined && k !== undefined) {
-      // copied out of the slot, which is free again at once (see ResponseArea)
-      const out = Buffer.allocUnsafe(m.length)
-      out.set(new Uint8Array(slot.area.buffer, k * slot.area.slotBytes, m.length))
-      slot.free.push(k)
-      return out
-    }
+    if (fromSlot !== undefined) return fromSlot
     const body = m.body!
     return Buffer.from(body.buffer, body.byteOffset, body.byteLength)
   }
